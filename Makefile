@@ -1,0 +1,29 @@
+# Set-up and the two main entry points. Every target reuses .venv; `make venv` is idempotent
+# (re-installs only when pyproject.toml changed).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Exact pins (environment.md): the CUDA build of 2.14.1 runs on CPUs too; pip (not uv/poetry)
+# takes both wheels from the machine's local cache.
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+PYTEST_ARGS ?=
+
+.PHONY: venv quickstart test clean-venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_PINS)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' $(TORCH_PINS)
+	touch $(STAMP)
+
+quickstart: venv
+	$(BIN)/ladabench flops --preset cifar10_32
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

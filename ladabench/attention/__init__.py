@@ -1,0 +1,23 @@
+"""Attention variants behind one registry. Importing this package registers every variant."""
+from ladabench.attention.base import TokenAttention
+from ladabench.attention.registry import (
+    ATTENTIONS,
+    attention_options,
+    build_attention,
+    get_attention,
+    list_attentions,
+    register_attention,
+    validate_attention,
+)
+from ladabench.attention import lada  # noqa: F401  (registers "lada")
+
+__all__ = [
+    "ATTENTIONS",
+    "TokenAttention",
+    "attention_options",
+    "build_attention",
+    "get_attention",
+    "list_attentions",
+    "register_attention",
+    "validate_attention",
+]

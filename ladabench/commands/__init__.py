@@ -1,0 +1,4 @@
+"""Subcommand modules, in the order ``ladabench --help`` lists them."""
+
+
+COMMAND_MODULES: list = []

@@ -1,0 +1,92 @@
+"""The resolved run config (architecture.md contract 1): one nested, typed, frozen object.
+
+``config_hash`` hashes the canonical JSON of the config without machine-specific fields
+(data root, device, inception weights path), so the same experiment has the same hash anywhere.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ladabench.data.config import DataConfig
+from ladabench.errors import ConfigError
+from ladabench.metrics.config import EvalConfig
+from ladabench.models.config import ModelConfig
+from ladabench.schema import StrictModel, parse_model
+from ladabench.train.config import TrainConfig
+
+#: key paths that differ between machines but not between experiments
+MACHINE_KEYS = (("data", "root"), ("train", "device"), ("eval", "inception_weights"))
+
+
+class RunConfig(StrictModel):
+    name: str = "run"
+    suite: str | None = None
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def config_hash(self) -> str:
+        """sha256 (first 12 hex digits) of the canonical experiment definition."""
+        d = self.to_dict()
+        d.pop("name", None)
+        d.pop("suite", None)
+        for section, key in MACHINE_KEYS:
+            d[section].pop(key, None)
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set key=value`` value, read as YAML (so 1e-4, true, [a, b] have their types)."""
+    return yaml.safe_load(text)
+
+
+def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> dict:
+    """Apply ``key.path=value`` strings to a nested dict (returns a new dict)."""
+    out = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"{source}: expected key.path=value, got {item!r}")
+        path, value = item.split("=", 1)
+        node = out
+        keys = path.strip().split(".")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{source}: {path}: {k!r} is not a section")
+        node[keys[-1]] = parse_value(value)
+    return out
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping; a missing file or a non-mapping is a one-line ConfigError."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def load_run_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    """Load, override and validate a run config file."""
+    data = apply_overrides(load_yaml(path), list(overrides))
+    return parse_model(RunConfig, data, str(path))
