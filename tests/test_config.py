@@ -1,0 +1,66 @@
+import pytest
+
+from ladabench.config import RunConfig, apply_overrides, load_run_config
+from ladabench.errors import ConfigError
+from ladabench.schema import ConfigErrors
+
+
+def write(tmp_path, text):
+    p = tmp_path / "run.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_are_the_released_cifar10_config():
+    cfg = RunConfig()
+    assert cfg.train.batch_size == 128
+    assert cfg.train.r1_weight == 1e-4 and cfg.train.adam_eps == 1e-7
+    assert cfg.train.betas == (0.5, 0.99) and cfg.train.ema_decay == 0.999
+    assert cfg.model.g_mlp_residual is False
+
+
+def test_hash_ignores_machine_keys_but_not_experiment_keys():
+    base = RunConfig()
+    moved = RunConfig.model_validate(
+        {"name": "other", "data": {"root": "/elsewhere"}, "train": {"device": "cuda"}}
+    )
+    changed = RunConfig.model_validate({"train": {"seed": 1}})
+    assert base.config_hash() == moved.config_hash()
+    assert base.config_hash() != changed.config_hash()
+
+
+def test_unknown_key_names_file_path_and_suggestion(tmp_path):
+    p = write(tmp_path, "train:\n  batch_sise: 64\n")
+    with pytest.raises(ConfigErrors) as e:
+        load_run_config(p)
+    (line,) = e.value.problems
+    assert line.startswith(f"{p}: train.batch_sise: unknown key")
+    assert "did you mean 'batch_size'" in line
+
+
+def test_wrong_type_and_range_are_each_reported(tmp_path):
+    p = write(tmp_path, "train:\n  batch_size: many\n  ema_decay: 1.5\n")
+    with pytest.raises(ConfigErrors) as e:
+        load_run_config(p)
+    keys = [line.split(": ")[1] for line in e.value.problems]
+    assert keys == ["train.batch_size", "train.ema_decay"]
+
+
+def test_overrides_are_typed_yaml(tmp_path):
+    p = write(tmp_path, "name: x\n")
+    cfg = load_run_config(p, ["train.r1_weight=1e-3", "model.g_conv=false", "train.betas=[0.0, 0.9]"])
+    assert cfg.train.r1_weight == 1e-3 and cfg.model.g_conv is False
+    assert cfg.train.betas == (0.0, 0.9)
+
+
+def test_bad_override_syntax():
+    with pytest.raises(ConfigError, match="expected key.path=value"):
+        apply_overrides({}, ["train.seed"])
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_run_config(tmp_path / "nope.yaml")
+    p = write(tmp_path, "train: [1, 2\n")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        load_run_config(p)
