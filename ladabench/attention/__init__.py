@@ -9,7 +9,14 @@ from ladabench.attention.registry import (
     register_attention,
     validate_attention,
 )
-from ladabench.attention import lada  # noqa: F401  (registers "lada")
+# importing a variant module runs its @register_attention
+from ladabench.attention import (  # noqa: F401
+    dot_product,
+    fastformer,
+    lada,
+    linformer,
+    swin,
+)
 
 __all__ = [
     "ATTENTIONS",
