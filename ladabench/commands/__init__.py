@@ -1,4 +1,5 @@
 """Subcommand modules, in the order ``ladabench --help`` lists them."""
+from ladabench.commands import check
 
 
-COMMAND_MODULES: list = []
+COMMAND_MODULES: list = [check]
