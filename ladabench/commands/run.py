@@ -1,0 +1,41 @@
+"""``ladabench run SUITE``: validate a suite, then launch its runs (or print them with --dry-run)."""
+from __future__ import annotations
+
+import argparse
+
+NAME = "run"
+HELP = "validate a suite YAML and launch its runs (local, debug or SLURM); finished runs are skipped"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suite", help="suite file, e.g. suites/quickstart.yaml")
+    parser.add_argument("--executor", choices=("local", "debug", "slurm"), default="local",
+                        help="local: subprocesses on this machine (default); debug: in-process, "
+                             "sequential, with tracebacks; slurm: one job array, one task per run")
+    parser.add_argument("--profile", default=None, metavar="YAML",
+                        help="SLURM profile (partition, account, ...), e.g. slurm/profiles/local.yaml")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the expanded runs and their resources; launch and write nothing")
+    parser.add_argument("--only", default=None, metavar="PATTERN",
+                        help="only runs whose id matches this glob (plain text: contains it)")
+    parser.add_argument("--max-parallel", type=int, default=1, metavar="N",
+                        help="local executor: at most N runs at once (default 1)")
+    parser.add_argument("--force", action="store_true",
+                        help="delete the selected runs' folders and start them again")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key in every run, e.g. --set train.images=2048 "
+                             "(repeatable; the value is read as YAML)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a trial: a few steps and a tiny evaluation, in results/<suite>_smoke/")
+    parser.add_argument("--results", default=None, metavar="DIR",
+                        help="results root (default: the suite's results_root, 'results')")
+    parser.add_argument("--wait", action="store_true",
+                        help="slurm: wait until every task has finished (local/debug always wait)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ladabench.launch import run_suite
+
+    return run_suite(args.suite, args.executor, profile=args.profile, dry_run=args.dry_run,
+                     only=args.only, max_parallel=args.max_parallel, force=args.force,
+                     sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait)

@@ -1,0 +1,275 @@
+"""Launch a validated suite through submitit: ``local`` (subprocesses, at most ``max_parallel``
+at once), ``debug`` (in-process, sequential, real tracebacks) or ``slurm`` (one job array, one
+task per run).
+
+Each run is a :class:`RunJob`, a submitit ``Checkpointable``: on SIGUSR2 (time limit or
+preemption) it asks the trainer to stop at the next step boundary (``should_stop``), the trainer
+saves ``checkpoints/last.pt`` and returns ``interrupted``, and submitit's own handler then calls
+:meth:`RunJob.checkpoint` and requeues the task, which resumes from that checkpoint. Finished
+runs are skipped, unfinished ones resume, ``force`` deletes a run's folder and starts it again.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import submitit
+
+from ladabench.config import RunConfig
+from ladabench.errors import ConfigError
+from ladabench.io import append_jsonl, write_json
+from ladabench.profiles import SlurmProfile, load_profile, slurm_parameters
+from ladabench.suite import Run, Suite
+
+EXECUTORS = ("local", "debug", "slurm")
+#: summary statuses after which a run is not launched again (without ``force``)
+DONE = ("finished", "diverged")
+
+
+class _StopFlag:
+    """SIGUSR2 handler that only records the signal; the trainer polls ``is_set``."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+
+    def is_set(self) -> bool:
+        return self.signum is not None
+
+
+class RunJob(submitit.helpers.Checkpointable):
+    """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible)."""
+
+    def __init__(self, run_dir: str, config: dict[str, Any]) -> None:
+        self.run_dir = str(run_dir)
+        self.config = config
+        self._summary: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        from ladabench.train import run as train_run
+
+        cfg = RunConfig.model_validate(self.config)
+        stop = _StopFlag()
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGUSR2, stop) if in_main else None
+        try:
+            summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGUSR2, previous)
+        self._summary = summary
+        if summary.get("status") == "interrupted" and stop.signum is not None and callable(previous):
+            previous(stop.signum, None)  # submitit: checkpoint() + requeue (exits the process)
+        return summary
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
+        """The requeued task gets a fresh RunJob: all state is in the run directory."""
+        s = self._summary or {}
+        append_jsonl(Path(self.run_dir) / "metrics.jsonl", {
+            "kind": "event", "event": "requeue", "step": s.get("step", 0),
+            "images_seen": s.get("images_seen", 0), "wall_time_s": s.get("wall_time_s", 0.0),
+        })
+        return submitit.helpers.DelayedSubmission(RunJob(self.run_dir, self.config))
+
+
+def run_status(run: Run) -> str:
+    """``new`` (no summary yet) or the ``status`` of the run's summary.json."""
+    path = run.run_dir / "summary.json"
+    if not path.exists():
+        return "new"
+    return json.loads(path.read_text(encoding="utf-8")).get("status", "unknown")
+
+
+@dataclass(frozen=True)
+class Planned:
+    run: Run
+    status: str
+    action: str  # start | resume | restart | skip
+
+
+def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Planned]:
+    """What launching would do to each selected run. ``only`` is a glob on the run id (plain
+    text matches anywhere in it)."""
+    pattern = only if only is None or any(c in only for c in "*?[") else f"*{only}*"
+    out = []
+    for run in suite.runs:
+        if pattern is not None and not fnmatch.fnmatchcase(run.run_id, pattern):
+            continue
+        status = run_status(run)
+        if force and status != "new":
+            action = "restart"
+        elif status in DONE:
+            action = "skip"
+        else:
+            action = "start" if status == "new" else "resume"
+        out.append(Planned(run, status, action))
+    return out
+
+
+def _pending_summary(run: Run) -> dict[str, Any]:
+    """The contract-3 summary of a run that is queued but has not started."""
+    return {
+        "status": "pending", "run_id": run.run_id, "suite": run.config.suite,
+        "config_hash": run.config.config_hash(), "step": 0, "images_seen": 0,
+        "wall_time_s": 0.0, "params": None, "macs": None, "train_macs_total": None,
+        "img_per_s": None, "peak_memory_bytes": None, "final": {}, "best": {}, "spikes": 0,
+        "diverged_at": None, "error": None, "provenance_sha256": None,
+    }
+
+
+def _prepare(planned: list[Planned]) -> list[Run]:
+    todo = []
+    for p in planned:
+        if p.action == "skip":
+            continue
+        if p.action == "restart":
+            shutil.rmtree(p.run.run_dir)
+        if not (p.run.run_dir / "summary.json").exists():
+            write_json(p.run.run_dir / "summary.json", _pending_summary(p.run))
+        todo.append(p.run)
+    return todo
+
+
+def _outcome(job: Any) -> str:
+    """The run's final status, or ``failed: <one line>`` when the job raised."""
+    try:
+        return str(job.result().get("status"))
+    except Exception as e:  # a job's exception is reported per run, the others go on
+        lines = str(e).strip().splitlines()
+        return f"failed: {lines[-1] if lines else type(e).__name__}"
+
+
+def _run_bounded(executor: Any, runs: list[Run], max_parallel: int,
+                 log: Callable[[str], None]) -> dict[str, str]:
+    """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
+    queue, running, outcomes = list(runs), {}, {}
+    while queue or running:
+        while queue and len(running) < max_parallel:
+            run = queue.pop(0)
+            running[run.run_id] = executor.submit(RunJob(str(run.run_dir), run.config.to_dict()))
+            log(f"started {run.run_id}")
+        for run_id, job in list(running.items()):
+            if job.done():
+                outcomes[run_id] = _outcome(running.pop(run_id))
+                log(f"{outcomes[run_id]:<9} {run_id}")
+        time.sleep(0.2)
+    return outcomes
+
+
+def _run_debug(executor: Any, runs: list[Run], log: Callable[[str], None]) -> dict[str, str]:
+    """In-process and sequential; a failing run raises with its own traceback (and submitit's
+    post-mortem debugger), which is what ``debug`` is for."""
+    outcomes = {}
+    for run in runs:
+        job = executor.submit(RunJob(str(run.run_dir), run.config.to_dict()))
+        outcomes[run.run_id] = str(job.result().get("status"))
+        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+    return outcomes
+
+
+def _run_slurm(folder: Path, suite: Suite, runs: list[Run], profile: SlurmProfile, wait: bool,
+               log: Callable[[str], None]) -> dict[str, str]:
+    executor = submitit.AutoExecutor(folder=folder, cluster="slurm",
+                                     slurm_max_num_timeout=profile.max_num_timeout)
+    res = suite.spec.resources
+    executor.update_parameters(**slurm_parameters(
+        profile, res.gpus, res.cpus, res.mem_gb, res.time_min, f"ladabench-{suite.name}"))
+    with executor.batch():
+        jobs = [executor.submit(RunJob(str(r.run_dir), r.config.to_dict())) for r in runs]
+    for run, job in zip(runs, jobs):
+        log(f"submitted {run.run_id} as SLURM job {job.job_id}")
+    if not wait:
+        return {run.run_id: "pending" for run in runs}
+    outcomes = {}
+    for run, job in zip(runs, jobs):
+        outcomes[run.run_id] = _outcome(job)
+        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+    return outcomes
+
+
+def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
+           only: str | None = None, max_parallel: int = 1, force: bool = False,
+           wait: bool = True, log: Callable[[str], None] = print) -> dict[str, str]:
+    """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
+    without ``wait``: ``pending``). Bad arguments raise ConfigError before anything is written."""
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if profile is not None and executor != "slurm":
+        raise ConfigError(f"--profile: only used with --executor slurm (got --executor {executor})")
+    if max_parallel < 1:
+        raise ConfigError(f"--max-parallel: expected >= 1, got {max_parallel}")
+    prof = load_profile(profile) if executor == "slurm" else None
+    missing = suite.required_missing
+    if missing:
+        raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
+                          f"with --set {missing[0]}=... or under overrides")
+    planned = plan(suite, only, force)
+    for p in planned:
+        if p.action == "skip":
+            log(f"{p.status:<9} {p.run.run_id} (skipped)")
+    todo = _prepare(planned)
+    if not todo:
+        return {}
+    folder = Path(prof.folder) if prof and prof.folder else suite.results_dir / ".submitit"
+    if executor == "slurm":
+        return _run_slurm(folder, suite, todo, prof, wait, log)
+    if executor == "debug":
+        return _run_debug(submitit.DebugExecutor(folder=folder), todo, log)
+    local = submitit.LocalExecutor(folder=folder)
+    local.update_parameters(timeout_min=suite.spec.resources.time_min)
+    return _run_bounded(local, todo, max_parallel, log)
+
+
+def describe(suite: Suite, planned: list[Planned], executor: str,
+             profile: str | Path | None = None) -> str:
+    """The dry-run text: every selected run with its action, status and schedule, and the
+    resources (for SLURM: the exact submitit parameters) each would get."""
+    from ladabench.status import format_table
+
+    res = suite.spec.resources
+    lines = [f"suite {suite.name} ({suite.path}): {len(planned)} of {len(suite.runs)} runs, "
+             f"base {suite.spec.base}, results {suite.results_dir}/",
+             f"executor {executor}; per run: gpus {res.gpus}, cpus {res.cpus}, "
+             f"mem {res.mem_gb:g} GB, time {res.time_min} min"]
+    if executor == "slurm":
+        params = slurm_parameters(load_profile(profile), res.gpus, res.cpus, res.mem_gb,
+                                  res.time_min, f"ladabench-{suite.name}")
+        lines.append("submitit: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    rows = [{"action": p.action, "status": p.status, "run": p.run.run_id,
+             "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
+            for p in planned]
+    lines.append(format_table(rows))
+    lines += [f"required before launch: {key}" for key in suite.required_missing]
+    lines.append("dry run: nothing launched, nothing written")
+    return "\n".join(lines)
+
+
+def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
+              dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
+              force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
+              results_root: str | Path | None = None, wait: bool = True,
+              log: Callable[[str], None] = print) -> int:
+    """``ladabench run``: validate, then print the plan (``dry_run``) or launch. Returns the exit
+    code: 0, or 1 when a run failed."""
+    from ladabench.suite import load_suite
+
+    suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root)
+    if dry_run:
+        if executor not in EXECUTORS:
+            raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+        log(describe(suite, plan(suite, only, force), executor, profile))
+        return 0
+    outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
+                      force=force, wait=wait, log=log)
+    failed = [run_id for run_id, status in outcomes.items() if status.startswith("failed")]
+    log(f"{len(outcomes)} runs launched, {len(failed)} failed")
+    return 1 if failed else 0

@@ -1,0 +1,84 @@
+"""What state each run is in (from its ``summary.json``), as plain-text tables for ``ladabench
+run --dry-run`` and ``ladabench status``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ladabench.errors import ConfigError
+
+
+def _read_summary(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "summary.json"
+    if not path.exists():
+        return {"status": "new"}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _target_images(run_dir: Path) -> int | None:
+    path = run_dir / "config.yaml"
+    if not path.exists():
+        return None
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("train", {}).get("images")
+
+
+def _metric(summary: dict[str, Any], which: str) -> str:
+    """``fid 3.29`` style text of the first metric in ``final`` (or ``best``)."""
+    values = summary.get(which) or {}
+    return ", ".join(f"{k} {v['value']:.4g}" for k, v in values.items()
+                     if isinstance(v, dict) and isinstance(v.get("value"), (int, float)))
+
+
+def run_row(run_id: str, run_dir: Path, target: int | None = None) -> dict[str, Any]:
+    """One status row: run id, status, images seen / target, final metrics, error."""
+    s = _read_summary(run_dir)
+    target = target if target is not None else _target_images(run_dir)
+    seen = s.get("images_seen") or 0
+    progress = f"{seen:,}/{target:,}" if target else f"{seen:,}"
+    return {"run": run_id, "status": s.get("status", "unknown"), "images": progress,
+            "metrics": _metric(s, "final") or _metric(s, "best"), "error": s.get("error") or ""}
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """Left-aligned columns (empty columns dropped), one row per line."""
+    if not rows:
+        return "(no runs)"
+    cols = [c for c in rows[0] if any(str(r[c]) for r in rows)]
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in cols)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in cols) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def suite_status(suite: Any) -> str:
+    """Every expanded run of a loaded suite, including those not started yet (``new``)."""
+    rows = [run_row(r.run_id, r.run_dir, r.config.train.images) for r in suite.runs]
+    return f"suite {suite.name} ({suite.results_dir}/)\n{format_table(rows)}"
+
+
+def results_status(results_root: str | Path, suite_name: str | None = None) -> str:
+    """The run folders found under ``results_root`` (one suite, or every suite)."""
+    root = Path(results_root)
+    if suite_name is not None and not (root / suite_name).is_dir():
+        raise ConfigError(f"{root / suite_name}: no such suite folder (give the suite's YAML file "
+                          f"to see runs that have not started)")
+    suites = [root / suite_name] if suite_name else sorted(p for p in root.glob("*") if p.is_dir())
+    blocks = []
+    for folder in suites:
+        rows = [run_row(d.name, d) for d in sorted(folder.iterdir())
+                if d.is_dir() and (d / "summary.json").exists()]
+        blocks.append(f"suite {folder.name} ({folder}/)\n{format_table(rows)}")
+    return "\n\n".join(blocks) or f"no results under {root}/"
+
+
+def show_status(target: str | None, results_root: str | Path | None = None) -> str:
+    """``target`` is a suite YAML file (all its runs), a suite name under the results root, or
+    None (every suite there)."""
+    if target is not None and target.endswith((".yaml", ".yml")):
+        from ladabench.suite import load_suite
+
+        return suite_status(load_suite(target, results_root=results_root))
+    return results_status(results_root or "results", target)

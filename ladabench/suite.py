@@ -1,0 +1,346 @@
+"""Suite files: schema, grid expansion into RunConfigs with stable ids, and validation.
+
+A suite YAML names a ``base`` (``ladabench.suite_bases``), optional ``overrides`` (nested, in
+RunConfig structure), a ``grid`` of ``key.path: [values]`` and an optional ``exclude``. The
+expansion is base → overrides → ``--smoke`` → grid point → ``--set``; each point is validated as
+a :class:`RunConfig` and checked for capability (attention shapes, preset/resolution, data set and
+metric names). Every problem becomes one line ``FILE: key.path: what was expected``; all of them
+are collected and raised together before anything is launched or written.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ladabench.config import RunConfig, apply_overrides, load_yaml
+from ladabench.errors import ConfigError
+from ladabench.schema import ConfigErrors, StrictModel, format_validation_error
+from ladabench.suite_bases import BASES, REQUIRED, SMOKE, get_base
+from ladabench.suite_checks import check_run, check_scaling
+
+_SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class Resources(StrictModel):
+    """What one run needs (a SLURM profile may cap ``time_min``)."""
+
+    gpus: int = Field(default=0, ge=0)
+    cpus: int = Field(default=2, ge=1)
+    mem_gb: float = Field(default=8.0, gt=0)
+    time_min: int = Field(default=60, gt=0)
+
+
+class SuiteSpec(StrictModel):
+    """The suite file as written. ``kind: scaling`` runs the attention scaling benchmark as one
+    job (its options under ``scaling``) instead of training runs."""
+
+    name: str | None = None
+    kind: Literal["train", "scaling"] = "train"
+    description: str = ""
+    base: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+    resources: Resources = Resources()
+    results_root: str = "results"
+    scaling: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One expanded run: ``run_id`` = ``<config.name>-<config_hash>``, its folder and config."""
+
+    run_id: str
+    config: RunConfig
+    run_dir: Path
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    path: Path
+    spec: SuiteSpec
+    runs: tuple[Run, ...]
+    results_dir: Path
+
+    @property
+    def required_missing(self) -> list[str]:
+        """Key paths that must be set before a real launch (e.g. ``data.root`` of a folder)."""
+        missing = []
+        for run in self.runs:
+            for key in REQUIRED.get(run.config.data.name, ()):
+                if _get(run.config.to_dict(), key) is None and key not in missing:
+                    missing.append(key)
+        return missing
+
+
+def _get(d: dict, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(d, dict) or part not in d:
+            return None
+        d = d[part]
+    return d
+
+
+def _set(d: dict, path: str, value: Any) -> None:
+    keys = path.split(".")
+    for k in keys[:-1]:
+        d = d.setdefault(k, {})
+    d[keys[-1]] = copy.deepcopy(value)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """Deep merge ``over`` into a copy of ``base`` (mappings merge, anything else replaces)."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def check_key_path(path: str) -> str | None:
+    """None if ``path`` names a RunConfig field (free-form mappings accept any tail), else what
+    is wrong, with a did-you-mean."""
+    current: Any = RunConfig
+    for part in path.split("."):
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return None
+        if part in ("name", "suite") and current is RunConfig:
+            return "set by the suite itself; not a grid or override key"
+        if part not in fields:
+            close = difflib.get_close_matches(part, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            return f"unknown key {part!r}{hint}; allowed: {', '.join(fields)}"
+        current = fields[part].annotation
+    return None
+
+
+def _token(key: str, value: Any) -> str:
+    """The readable part of a run name for one grid value: strings as is, booleans as the key or
+    ``no_<key>``, numbers as ``<key><value>``, lists joined with ``+``."""
+    leaf = key.split(".")[-1]
+    if isinstance(value, bool):
+        text = leaf if value else f"no_{leaf}"
+    elif isinstance(value, (int, float)):
+        text = f"{leaf}{value}"
+    elif isinstance(value, (list, tuple)):
+        text = "+".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = leaf
+    else:
+        text = str(value)
+    return re.sub(r"[^A-Za-z0-9_.+=]", "_", text)
+
+
+def run_name(suite_name: str, point: dict[str, Any]) -> str:
+    """Readable run name: the grid tokens joined by '-', or the suite name without a grid."""
+    return "-".join(_token(k, v) for k, v in point.items()) or suite_name
+
+
+def _written_in(tree: Any, path: str) -> bool:
+    """True if the nested mapping ``tree`` sets ``path`` or a non-mapping above it."""
+    node = tree
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return True
+        if part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+class _Locator:
+    """Maps a RunConfig key path back to where the user wrote it (grid, --set, overrides, base)."""
+
+    def __init__(self, spec: SuiteSpec, grid_keys: list[str], sets: dict[str, Any], smoke: bool):
+        self.spec, self.grid_keys, self.sets, self.smoke = spec, grid_keys, sets, smoke
+
+    def __call__(self, path: str) -> str:
+        for key in self.sets:
+            if path == key or path.startswith(key + "."):
+                return f"--set {key}"
+        for key in self.grid_keys:
+            if path == key or path.startswith(key + "."):
+                return f"grid.{key}"
+        if _written_in(self.spec.overrides, path):
+            return f"overrides.{path}"
+        if self.smoke and _written_in(SMOKE, path):
+            return f"--smoke {path}"
+        return f"base {self.spec.base}: {path}"
+
+
+def _relocate(lines: list[str], source: str, locate: _Locator) -> list[str]:
+    out = []
+    for line in lines:
+        path, msg = line[len(source) + 2:].split(": ", 1)
+        out.append(f"{source}: {locate(path)}: {msg}")
+    return out
+
+
+def _parse_sets(sets: list[str], problems: list[str]) -> dict[str, Any]:
+    """``--set key=value`` strings as a flat {key path: value} (checked like grid keys)."""
+    flat: dict[str, Any] = {}
+    for item in sets:
+        try:
+            nested = apply_overrides({}, [item], source="--set")
+        except ConfigError as e:
+            problems.append(str(e))
+            continue
+        key = item.split("=", 1)[0].strip()
+        flat[key] = _get(nested, key)
+    return flat
+
+
+def _check_grid(spec: SuiteSpec, source: str, problems: list[str]) -> dict[str, list[Any]]:
+    """The grid keys that name RunConfig fields, each with a non-empty list of distinct values."""
+    grid = {}
+    for key, values in spec.grid.items():
+        err = check_key_path(key)
+        if err:
+            problems.append(f"{source}: grid.{key}: {err}")
+            continue
+        if not values:
+            problems.append(f"{source}: grid.{key}: expected a non-empty list of values")
+            continue
+        seen: list[Any] = []
+        for v in values:
+            if v in seen:
+                problems.append(f"{source}: grid.{key}: value {v!r} is listed twice")
+            seen.append(v)
+        grid[key] = seen
+    return grid
+
+
+def _check_exclude(spec: SuiteSpec, grid: dict, source: str, problems: list[str]) -> None:
+    for i, rule in enumerate(spec.exclude):
+        for key, value in rule.items():
+            where = f"{source}: exclude[{i}].{key}"
+            if key not in spec.grid:
+                problems.append(f"{where}: not a grid key; grid keys: {', '.join(spec.grid) or '(none)'}")
+            elif key in grid:
+                for v in value if isinstance(value, list) else [value]:
+                    if v not in grid[key]:
+                        problems.append(f"{where}: value {v!r} is not in the grid {grid[key]!r}")
+
+
+def _excluded(point: dict[str, Any], rules: list[dict[str, Any]]) -> bool:
+    """A point is excluded when it matches every key of one rule (a list value = any of)."""
+    return any(
+        all(point.get(k) in (v if isinstance(v, list) else [v]) for k, v in rule.items())
+        for rule in rules
+    )
+
+
+def _points(grid: dict[str, list[Any]], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = list(grid)
+    points = [dict(zip(keys, combo)) for combo in itertools.product(*grid.values())]
+    return [p for p in points if not _excluded(p, rules)]
+
+
+def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[str]) -> None:
+    for key in flat_sets:
+        err = check_key_path(key)
+        if err:
+            problems.append(f"--set {key}: {err}")
+        for gkey in grid:
+            if key == gkey or key.startswith(gkey + ".") or gkey.startswith(key + "."):
+                problems.append(f"--set {key}: overlaps the grid key {gkey!r} (use --only to pick runs)")
+
+
+def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
+                flat_sets: dict, smoke: bool, results_dir: Path, problems: list[str]) -> list[Run]:
+    locate = _Locator(spec, list(grid), flat_sets, smoke)
+    start = _merge(_merge(base, spec.overrides), SMOKE if smoke else {})
+    runs = []
+    for point in _points(grid, spec.exclude):
+        data = copy.deepcopy(start)
+        for key, value in {**point, **flat_sets}.items():
+            _set(data, key, value)
+        data.update(name=run_name(name, point), suite=name)
+        try:
+            cfg = RunConfig.model_validate(data)
+        except ValidationError as err:
+            problems.extend(_relocate(format_validation_error(err, RunConfig, source), source, locate))
+            continue
+        problems.extend(f"{source}: {locate(key)}: {msg}" for key, msg in check_run(cfg))
+        run_id = f"{cfg.name}-{cfg.config_hash()}"
+        runs.append(Run(run_id, cfg, results_dir / name / run_id))
+    return runs
+
+
+def _check_unique(runs: list[Run], source: str, problems: list[str]) -> None:
+    by_hash: dict[str, str] = {}
+    for run in runs:
+        other = by_hash.setdefault(run.config.config_hash(), run.run_id)
+        if other != run.run_id:
+            problems.append(f"{source}: grid: runs {other} and {run.run_id} have the same config")
+
+
+def _check_kind(spec: SuiteSpec, source: str, problems: list[str]) -> None:
+    if spec.kind == "train" and spec.base is None:
+        problems.append(f"{source}: base: required; available: {', '.join(BASES.names())}")
+    if spec.kind == "train" and spec.scaling:
+        problems.append(f"{source}: scaling: only for 'kind: scaling' suites")
+    if spec.kind == "scaling":
+        for key in ("base", "overrides", "grid", "exclude"):
+            if getattr(spec, key):
+                problems.append(f"{source}: {key}: not used by a 'kind: scaling' suite; remove it")
+        problems.extend(f"{source}: scaling.{k}: {m}" for k, m in check_scaling(spec.scaling))
+
+
+def _parse_spec(data: dict, source: str, problems: list[str]) -> SuiteSpec:
+    """The suite file as a SuiteSpec; top-level entries with problems are reported and dropped
+    so that the rest can still be checked."""
+    try:
+        return SuiteSpec.model_validate(data)
+    except ValidationError as err:
+        problems.extend(format_validation_error(err, SuiteSpec, source))
+        bad = {e["loc"][0] for e in err.errors() if e["loc"]}
+        return SuiteSpec.model_validate({k: v for k, v in data.items() if k not in bad})
+
+
+def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
+               results_root: str | Path | None = None) -> Suite:
+    """Read, expand and validate a suite file; raise ConfigErrors listing every problem.
+
+    ``sets`` are ``key.path=value`` strings applied to every run; ``smoke`` applies the trial
+    schedule (``suite_bases.SMOKE``) and names the suite ``<name>_smoke`` so trial runs never mix
+    with real ones; ``results_root`` replaces the file's ``results_root``.
+    """
+    path = Path(path)
+    source = str(path)
+    problems: list[str] = []
+    spec = _parse_spec(load_yaml(path), source, problems)
+    name = spec.name or path.stem
+    if not _SUITE_NAME.match(name):
+        problems.append(f"{source}: name: expected a folder name of [A-Za-z0-9_.-], got {name!r}")
+    name = f"{name}_smoke" if smoke else name
+    _check_kind(spec, source, problems)
+    base: dict[str, Any] = {}
+    if spec.base is not None:
+        if spec.base in BASES:
+            base = get_base(spec.base)
+        else:
+            problems.append(f"{source}: base: {BASES.unknown_message(spec.base)}")
+    grid = _check_grid(spec, source, problems)
+    _check_exclude(spec, grid, source, problems)
+    flat_sets = _parse_sets(list(sets), problems)
+    _check_sets(flat_sets, grid, problems)
+    results_dir = Path(results_root if results_root is not None else spec.results_root)
+    runs: list[Run] = []
+    if spec.kind == "train":
+        runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems)
+        _check_unique(runs, source, problems)
+    if problems:
+        raise ConfigErrors(list(dict.fromkeys(problems)))
+    return Suite(name, path, spec, tuple(runs), results_dir / name)

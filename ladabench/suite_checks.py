@@ -1,0 +1,54 @@
+"""Checks on one resolved RunConfig that the pydantic schema cannot express: capability of the
+model (attention shapes, preset), preset/resolution agreement, registered data set and
+schedule sanity. Each returns ``(key.path, message)`` problems instead of raising, so
+a suite reports all of them at once."""
+from __future__ import annotations
+
+import re
+
+from ladabench.config import RunConfig
+from ladabench.errors import ConfigError
+
+_KEY = re.compile(r"^(model\.[a-z_]+)")
+
+
+def _model_problems(cfg: RunConfig) -> list[tuple[str, str]]:
+    from ladabench.models import validate_model_config
+
+    try:
+        preset = validate_model_config(cfg.model, cfg.train.noise_dim)
+    except ConfigError as e:
+        match = _KEY.match(str(e))
+        return [(match.group(1) if match else "model.preset", str(e))]
+    if preset.img_size != cfg.data.resolution:
+        return [("data.resolution", f"preset {cfg.model.preset!r} generates {preset.img_size}x"
+                 f"{preset.img_size} images; expected data.resolution {preset.img_size}, "
+                 f"got {cfg.data.resolution}")]
+    return []
+
+
+def _data_problems(cfg: RunConfig) -> list[tuple[str, str]]:
+    from ladabench.data import DATASETS
+
+    if cfg.data.name not in DATASETS:
+        return [("data.name", DATASETS.unknown_message(cfg.data.name))]
+    return []
+
+
+def _train_problems(cfg: RunConfig) -> list[tuple[str, str]]:
+    t = cfg.train
+    if t.images < t.batch_size:
+        return [("train.images", f"expected at least one batch (>= train.batch_size "
+                 f"{t.batch_size}), got {t.images}")]
+    return []
+
+
+def check_run(cfg: RunConfig) -> list[tuple[str, str]]:
+    """Every problem of one run as ``(key.path, message)``; empty when it can be launched."""
+    return _model_problems(cfg) + _data_problems(cfg) + _train_problems(cfg)
+
+
+def check_scaling(options: dict) -> list[tuple[str, str]]:
+    """Problems with the options of a ``kind: scaling`` suite (keyword arguments of
+    ``ladabench.metrics.scaling``)."""
+    return []
