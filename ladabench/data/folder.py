@@ -36,7 +36,8 @@ def list_images(root: Path) -> list[tuple[str, int]]:
                 path = Path(dirpath) / name
                 found.append((path.relative_to(root).as_posix(), path.stat().st_size))
     if not found:
-        raise DataError(f"image folder {root}/ holds no images (looked recursively for {', '.join(EXTENSIONS)})")
+        exts = ", ".join(EXTENSIONS)
+        raise DataError(f"image folder {root}/ holds no images (looked recursively for {exts})")
     return sorted(found)
 
 
@@ -53,7 +54,8 @@ class ImageFolder(ImageSource):
         elif self.default_subdir is not None:
             self.root = default_data_root() / self.default_subdir
         else:
-            raise ConfigError(f"data.root: data set {cfg.name!r} needs a folder of {', '.join(EXTENSIONS)} images")
+            exts = ", ".join(EXTENSIONS)
+            raise ConfigError(f"data.root: data set {cfg.name!r} needs a folder of {exts} images")
         self.files = list_images(self.root)
 
     def __len__(self) -> int:

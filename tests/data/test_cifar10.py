@@ -39,7 +39,8 @@ def tiny_cifar(tmp_path, monkeypatch):
         _write_batch(folder / name, arr, [int(v) for v in rng.randint(0, 10, len(arr))])
     with open(folder / "batches.meta", "wb") as f:
         pickle.dump({"label_names": [f"class{i}" for i in range(10)], "num_cases_per_batch": 2}, f)
-    monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", _md5(folder / f"data_batch_{i}")] for i in range(1, 6)])
+    train = [[f"data_batch_{i}", _md5(folder / f"data_batch_{i}")] for i in range(1, 6)]
+    monkeypatch.setattr(CIFAR10, "train_list", train)
     monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", _md5(folder / "test_batch")]])
     monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": _md5(folder / "batches.meta")})
     return tmp_path, data
@@ -54,7 +55,8 @@ def test_tiny_cifar_loads_through_torchvision(tiny_cifar):
     assert ds[3].shape == (3, 32, 32) and torch.allclose(ds[3], expected)
     test = build_dataset(DataConfig(name="cifar10", root=str(root), split="test"))
     assert len(test) == N_TEST
-    assert torch.allclose(test[0], torch.from_numpy(data["test_batch"][0].reshape(3, 32, 32)).float() / 127.5 - 1)
+    first_test = torch.from_numpy(data["test_batch"][0].reshape(3, 32, 32)).float() / 127.5 - 1
+    assert torch.allclose(test[0], first_test)
     small = build_dataset(DataConfig(name="cifar10", root=str(root), resolution=16))
     assert small[0].shape == (3, 16, 16) and small[0].min() >= -1 and small[0].max() <= 1
 
