@@ -31,7 +31,9 @@ from ladabench.io import write_yaml
 from ladabench.schema import StrictModel, parse_model
 
 PASS, REGRESSION, CANNOT_COMPARE = 0, 1, 2
-REFERENCE_NAME = "matmul-fp32-512"
+#: side of the fixed fp32 matmul timed as the throughput reference (here and in benchmarks/)
+REFERENCE_SIZE = 512
+REFERENCE_NAME = f"matmul-fp32-{REFERENCE_SIZE}"
 #: protocol keys that may differ between comparable values (contract 4)
 _PROTOCOL_FREE_KEYS = ("library",)
 
@@ -107,7 +109,7 @@ def device_class(device: str) -> str:
     return "cpu" if device.lower().startswith("cpu") else device
 
 
-def measure_reference(device: str = "cpu", size: int = 512, rounds: int = 7) -> float:
+def measure_reference(device: str = "cpu", size: int = REFERENCE_SIZE, rounds: int = 7) -> float:
     """Fixed fp32 ``(size, size) @ (size, size)`` matmuls per second on ``device``, median of
     ``rounds`` timed rounds (median, not min: it should see the same load the runs saw)."""
     import torch
