@@ -3,7 +3,8 @@
 Keys and values are projected along the SEQUENCE axis to ``k`` slots after their feature
 projection ("project then compress", ``lucidrains/linformer``): ``K' = Eᵀ (X W_K)``,
 ``V' = Fᵀ (X W_V)`` with ``E, F`` of shape ``(N, k)``, one pair per layer shared by all heads,
-no key/value tying (attention.md §2, ladagan.md §13). ``head_j = softmax(Q_j K'_jᵀ / sqrt(d)) V'_j``.
+no key/value tying (attention.md §2, ladagan.md §13).
+``head_j = softmax(Q_j K'_jᵀ / sqrt(d)) V'_j``.
 
 Default ``k = N // 4`` (the fairseq/xformers default; ladabench's choice, not the paper's):
 

@@ -65,5 +65,6 @@ def test_params_formula():
 
 def test_count_macs_ladagan_sizes():
     # attention.md §1.2 / §6 (B = 1, h = 4), millions of MACs
-    got = [LadaAttention.count_macs(1, n, c, 4) / 1e6 for n, c in [(64, 1024), (256, 256), (1024, 64)]]
-    assert [round(m, 3) for m in got] == [268.763, 67.437, 17.105]
+    sizes = [(64, 1024), (256, 256), (1024, 64)]
+    got = [round(LadaAttention.count_macs(1, n, c, 4) / 1e6, 3) for n, c in sizes]
+    assert got == [268.763, 67.437, 17.105]

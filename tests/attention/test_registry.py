@@ -85,7 +85,8 @@ def test_swin_window_must_divide_grid():
 
 
 def test_swin_shift_values():
-    with pytest.raises(CapabilityError, match=r"shift must be 0 or window // 2 = 2 \(window 4\), got 1"):
+    msg = r"shift must be 0 or window // 2 = 2 \(window 4\), got 1"
+    with pytest.raises(CapabilityError, match=msg):
         validate_attention("swin", 16, 2, 64, window=4, shift=1)
 
 
