@@ -132,6 +132,8 @@ class SwinAttention(TokenAttention):
             raise CapabilityError(
                 f"attention 'swin': window must be a positive integer, got {window!r}"
             )
+        if not isinstance(shift, int) or isinstance(shift, bool):
+            raise CapabilityError(f"attention 'swin': shift must be an integer, got {shift!r}")
         m, s = resolve_window(seq_len, window, shift)
         if grid % m:
             raise CapabilityError(

@@ -16,10 +16,11 @@ Deviations from fvcore's defaults, all through its public ``set_op_handle`` API:
 - ``scaled_dot_product_attention`` is charged ``prod(batch) · L · S · (E + Ev)`` (fvcore has no
   handle; counted as the dense math path, also when ``is_causal``).
 
-Matrix products alone reproduce the published generator figures within rounding
-(0.758 G for cifar10_32 / celeba_64 vs published 0.759 G; 4.340 G for ffhq_128 vs 4.341 G,
-both within 0.05 %); the remaining gap is the 2·N·C element-wise multiplies per Ladaformer block
-that the published figures appear to include. Those are deliberately NOT added.
+Matrix products alone reproduce the published generator figures (ladagan.md §10):
+758,349,824 MACs for cifar10_32 / celeba_64 vs published 0.759 G (-0.09 %), 4,339,924,992 for
+ffhq_128 vs 4.341 G (-0.03 %). The remaining gap is the 2·N·C element-wise multiplies per
+Ladaformer block that the published figures appear to include; they are deliberately NOT added,
+so every variant is charged by the same rule (no op-specific extras).
 
 Public API (stable; used by ``ladabench flops`` and the training summary):
     count_flops(model, inputs) -> FlopReport(macs, params, by_module, by_operator,
