@@ -125,6 +125,10 @@ class ImageSource(ABC):
     def content_id(self) -> str:
         """A machine-independent hash of the underlying files/arrays (not of resolution or fraction)."""
 
+    def images(self, indices: torch.Tensor) -> torch.Tensor:
+        """uint8 ``(B, 3, R, R)`` for int64 ``indices: (B,)``; in-memory sources gather at once."""
+        return torch.stack([self.image(int(i)) for i in indices])
+
 
 def _check_source(cls: type) -> None:
     if not (isinstance(cls, type) and issubclass(cls, ImageSource)):
@@ -136,7 +140,10 @@ DATASETS: Registry[type[ImageSource]] = Registry("dataset", check=_check_source)
 
 class ImageDataset(Dataset):
     """The images of ``source`` at ``indices``: float ``(3, R, R)`` in [-1, 1], or uint8 0..255
-    ``(3, R, R)`` when ``uint8`` is True (the format torch-fidelity takes)."""
+    ``(3, R, R)`` when ``uint8`` is True (the format torch-fidelity takes).
+
+    uint8 items may be views of a shared in-memory cache: copy before modifying them in place.
+    """
 
     def __init__(self, source: ImageSource, indices: np.ndarray, uint8: bool = False) -> None:
         self.source = source
@@ -149,3 +156,8 @@ class ImageDataset(Dataset):
     def __getitem__(self, i: int) -> torch.Tensor:
         img = self.source.image(int(self.indices[i]))
         return img if self.uint8 else to_float(img)
+
+    def __getitems__(self, items: list[int]) -> list[torch.Tensor]:
+        """Batched fetch used by ``DataLoader`` (one gather instead of B calls for in-memory sets)."""
+        batch = self.source.images(torch.from_numpy(self.indices[items]))
+        return list((batch if self.uint8 else to_float(batch)).unbind(0))

@@ -56,7 +56,7 @@ def real_images_uint8(data_cfg: DataConfig, n: int | None = None, seed: int = 0)
         )
     else:
         picks = np.sort(np.random.RandomState(seed).choice(total, n, replace=False))
-    return torch.stack([ds[int(i)] for i in picks])
+    return ds.source.images(torch.from_numpy(ds.indices[picks])).contiguous()
 
 
 def dataset_fingerprint(data_cfg: DataConfig) -> str:

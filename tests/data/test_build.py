@@ -94,3 +94,17 @@ def test_fingerprint_digits_splits_differ():
     keys = {dataset_fingerprint(DataConfig(name=n, split=s)) for n in names for s in splits}
     assert len(keys) == 4
     assert dataset_fingerprint(DataConfig()) == dataset_fingerprint(DataConfig(name="digits", split="train"))
+
+
+@pytest.mark.parametrize("name", ["digits", "stacked_digits", "folder"])
+def test_batched_fetch_equals_items(name, hundred):
+    cfg = DataConfig(name=name, root=str(hundred) if name == "folder" else None, fraction=0.5)
+    for ds in (build_dataset(cfg), build_uint8_dataset(cfg)):
+        items = [7, 0, 7, 31]
+        batch = ds.__getitems__(items)  # what DataLoader calls
+        assert len(batch) == 4
+        for got, i in zip(batch, items):
+            assert got.dtype == ds[i].dtype and torch.equal(got, ds[i])
+    loader = torch.utils.data.DataLoader(build_dataset(cfg), batch_size=8)
+    first = next(iter(loader))
+    assert first.shape == (8, 3, 32, 32) and torch.equal(first[3], build_dataset(cfg)[3])

@@ -57,6 +57,7 @@ def test_tiny_cifar_loads_through_torchvision(tiny_cifar):
     assert len(test) == N_TEST
     first_test = torch.from_numpy(data["test_batch"][0].reshape(3, 32, 32)).float() / 127.5 - 1
     assert torch.allclose(test[0], first_test)
+    assert torch.equal(torch.stack(ds.__getitems__([3, 9])), torch.stack([ds[3], ds[9]]))
     small = build_dataset(DataConfig(name="cifar10", root=str(root), resolution=16))
     assert small[0].shape == (3, 16, 16) and small[0].min() >= -1 and small[0].max() <= 1
 
