@@ -1,7 +1,8 @@
 """Subcommand modules, in the order ``ladabench --help`` lists them."""
 from ladabench.commands import check
+from ladabench.commands import flops
 from ladabench.commands import report
 from ladabench.commands import run, status
 
 
-COMMAND_MODULES: list = [run, status, check, report]
+COMMAND_MODULES: list = [run, status, check, report, flops]

@@ -1,0 +1,134 @@
+"""Parameter and MAC table of G and D for presets × attention variants (``ladabench flops``).
+
+MACs come from ``ladabench.metrics.flops.count_flops`` (fvcore, matrix products only) for one
+forward of ONE image, the LadaGAN "FLOPs" convention (ladagan.md §10). The published
+generator figures (0.759 G, 4.341 G) also include 2·N·C element-wise multiplies per block, so
+the matrix-product count is 0.05 % lower (0.758 G, 4.340 G). Combinations a variant cannot run
+are listed with the capability error instead of a number.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+import torch
+from torch import nn
+
+from ladabench.attention import get_attention, list_attentions
+from ladabench.errors import CapabilityError, ConfigError
+from ladabench.metrics.flops import CONVENTION, count_flops, count_params
+from ladabench.models.config import ModelConfig
+from ladabench.models.factory import build_discriminator, build_generator
+from ladabench.models.presets import get_preset, list_presets
+
+SCOPE = "one forward of one image (batch 1, eval mode); #params = trainable parameters"
+FORMATS = ("table", "csv", "json")
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """Cost of one model (``G`` or ``D``) of one preset with one attention variant.
+
+    ``module`` is ``"total"`` for the whole model or a ``block_groups()`` name; ``bn_stats``
+    counts BatchNorm running statistics (non-trainable); ``skipped`` lists the ops that
+    counted 0 (not matrix products) with their number of calls; ``error`` is the capability
+    error when the combination cannot be built (numbers are then None).
+    """
+
+    preset: str
+    attention: str
+    model: str
+    module: str = "total"
+    params: int | None = None
+    bn_stats: int | None = None
+    macs: int | None = None
+    skipped: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _bn_stats(module: nn.Module) -> int:
+    return sum(b.numel() for name, b in module.named_buffers() if name.endswith(("running_mean", "running_var")))
+
+
+def _model_rows(key: tuple[str, str, str], model: nn.Module, x: torch.Tensor,
+                by_module: bool) -> list[CostRow]:
+    report = count_flops(model, x)
+    skipped = {op.removeprefix("aten::"): n for op, n in report.unsupported.items()}
+    rows = [CostRow(*key, params=report.params, bn_stats=_bn_stats(model), macs=report.macs,
+                    skipped=skipped)]
+    if by_module:
+        paths = {id(m): name for name, m in model.named_modules()}
+        for group, module in model.block_groups().items():
+            rows.append(CostRow(*key, module=group, params=count_params(module),
+                                bn_stats=_bn_stats(module),
+                                macs=report.by_module.get(paths[id(module)], 0)))
+    return rows
+
+
+def _variant_rows(preset: str, attention: str, by_module: bool) -> list[CostRow]:
+    cfg = ModelConfig(preset=preset, g_attention=attention, d_attention=attention)
+    rows: list[CostRow] = []
+    try:
+        g = build_generator(cfg)
+    except CapabilityError as e:
+        rows.append(CostRow(preset, attention, "G", error=str(e)))
+    else:
+        rows += _model_rows((preset, attention, "G"), g, torch.randn(1, g.noise_dim), by_module)
+    try:
+        d = build_discriminator(cfg)
+    except CapabilityError as e:
+        rows.append(CostRow(preset, attention, "D", error=str(e)))
+    else:
+        img = torch.randn(1, 3, d.resolution, d.resolution)
+        rows += _model_rows((preset, attention, "D"), d, img, by_module)
+    return rows
+
+
+def model_costs(presets: list[str] | None = None, attentions: list[str] | None = None,
+                by_module: bool = False) -> list[CostRow]:
+    """Rows for every preset × attention (all registered ones by default), G then D.
+    Unknown names raise RegistryError before anything is built."""
+    presets = presets or list_presets()
+    attentions = attentions or list_attentions()
+    for p in presets:
+        get_preset(p)
+    for a in attentions:
+        get_attention(a)
+    torch.manual_seed(0)  # the counts do not depend on the weights; keep runs reproducible
+    return [row for p in presets for a in attentions for row in _variant_rows(p, a, by_module)]
+
+
+def _frame(rows: list[CostRow]) -> pd.DataFrame:
+    df = pd.DataFrame([asdict(r) for r in rows])
+    df["skipped"] = df["skipped"].map(lambda d: " ".join(f"{k}x{v}" for k, v in d.items()))
+    df["error"] = df["error"].fillna("")
+    return df
+
+
+def _table(df: pd.DataFrame) -> str:
+    def fmt_int(v) -> str:
+        return "-" if pd.isna(v) else f"{int(v):,}"
+
+    out = pd.DataFrame({
+        "preset": df["preset"], "attention": df["attention"], "model": df["model"],
+        "module": df["module"], "params": df["params"].map(fmt_int),
+        "bn_stats": df["bn_stats"].map(fmt_int), "MACs": df["macs"].map(fmt_int),
+        "GMACs": df["macs"].map(lambda v: "-" if pd.isna(v) else f"{v / 1e9:.3f} G"),
+        "skipped ops (0 MACs) / error": [e or s for e, s in zip(df["error"], df["skipped"])],
+    })
+    return out.to_string(index=False)
+
+
+def format_costs(rows: list[CostRow], fmt: str = "table") -> str:
+    """Render rows as an aligned table, CSV (convention in ``#`` comment lines; read with
+    ``pandas.read_csv(..., comment="#")``) or JSON (``{"convention", "scope", "rows"}``)."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "json":
+        return json.dumps({"convention": CONVENTION, "scope": SCOPE,
+                           "rows": [asdict(r) for r in rows]}, indent=2)
+    header = f"# MACs: {CONVENTION}\n# scope: {SCOPE}\n"
+    if fmt == "csv":
+        return header + _frame(rows).to_csv(index=False)
+    return header + _table(_frame(rows)) + "\n"
