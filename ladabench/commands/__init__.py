@@ -3,6 +3,7 @@ from ladabench.commands import check
 from ladabench.commands import flops
 from ladabench.commands import report
 from ladabench.commands import run, status
+from ladabench.commands import bench, train
 
 
-COMMAND_MODULES: list = [run, status, check, report, flops]
+COMMAND_MODULES: list = [run, status, check, report, flops, train, bench]

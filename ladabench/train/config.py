@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from ladabench.schema import StrictModel
+
+#: DiffAugment policy names (Zhao et al. 2020), applied in this order
+DIFFAUG_POLICIES = ("color", "translation", "cutout")
 
 
 class TrainConfig(StrictModel):
@@ -42,3 +45,21 @@ class TrainConfig(StrictModel):
     amp: Literal["off", "bf16"] = "off"
     compile: bool = False
     channels_last: bool = False
+    #: fixed-z sample grid size (images) and how many of them get attention-map plots
+    n_samples: int = Field(default=64, gt=0)
+    n_attn_samples: int = Field(default=8, ge=0)
+
+    @field_validator("diffaug")
+    @classmethod
+    def _known_policies(cls, v: str) -> str:
+        names = [p.strip() for p in v.split(",") if p.strip()]
+        bad = [p for p in names if p not in DIFFAUG_POLICIES]
+        if bad:
+            raise ValueError(f"unknown DiffAugment policy {bad[0]!r}; allowed: {', '.join(DIFFAUG_POLICIES)}")
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrainConfig":
+        if self.n_attn_samples > self.n_samples:
+            raise ValueError(f"n_attn_samples={self.n_attn_samples} exceeds n_samples={self.n_samples}")
+        return self

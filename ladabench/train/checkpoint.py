@@ -1,0 +1,64 @@
+"""Checkpoints that allow exact resume (style.md item 11).
+
+A checkpoint holds state dicts and plain values only, so it loads with
+``torch.load(weights_only=True)``: G, D, EMA, both optimisers, step, images seen, the RNG states
+(python, numpy, torch CPU, every CUDA device; stored as tensors / lists), the spike detector's
+history, the best in-training metric, the resolved config and the code version. Writes go through
+``ladabench.io.torch_save`` (temp file + fsync + rename): a crash never leaves a half file.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ladabench.errors import DataError
+from ladabench.io import torch_save
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG the training loop draws from, in ``weights_only``-loadable types."""
+    version, state, gauss = random.getstate()
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": [version, list(state), gauss],
+        "numpy": {
+            "name": name,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    version, st, gauss = state["python"]
+    random.setstate((version, tuple(st), gauss))
+    n = state["numpy"]
+    np.random.set_state(
+        (n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"])
+    )
+    torch.set_rng_state(state["torch"].cpu())
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Atomically write ``payload`` plus the current RNG states to ``path``."""
+    torch_save({**payload, "rng": rng_state()}, path)
+
+
+def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Load a checkpoint safely (``weights_only=True``); a corrupt file is a one-line DataError."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise DataError(f"{path}: checkpoint not found") from None
+    except Exception as e:  # unpickling errors come in many types
+        raise DataError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e})") from None

@@ -1,0 +1,144 @@
+"""``run(cfg, run_dir)``: one config → one run directory (architecture.md, training interface).
+
+Statuses in ``summary.json``: ``running`` while training; ``finished``; ``diverged`` (NaN/Inf,
+``diverged_at`` = first bad step); ``interrupted`` (``should_stop()`` returned True: a
+checkpoint is written first; Ctrl-C: resumes from the last periodic checkpoint); ``failed`` (an exception, ``error`` = one line). A directory holding
+``checkpoints/last.pt`` is resumed; a ``finished`` or ``diverged`` one is returned untouched.
+
+Costs: ``params``/``macs`` count one forward of one image (fvcore, matrix products only,
+``ladabench.metrics.flops``). ``train_macs_total`` ≈ 3 × (MACs_G + MACs_D) × images seen: the
+usual "backward = 2 × forward" rule applied to one G and one D forward per image. It ignores
+the second D forward in the D step, the R1 double backward and augmentation, so it
+underestimates the work actually done (by roughly 2× with R1 every step); it is a comparable
+scale across attention variants, not a measurement.
+"""
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ladabench.config import RunConfig
+from ladabench.io import append_jsonl
+from ladabench.provenance import collect_provenance
+from ladabench.train.loop import Trainer
+from ladabench.train.rundir import (
+    RunDir, new_summary, prepare_run_dir, read_summary, write_provenance, write_summary,
+)
+from ladabench.train.setup import check_device_options, resolve_device
+
+#: in-training metric that selects ``checkpoints/best.pt`` (lower is better)
+BEST_METRIC = "fid"
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """CUDA: peak allocated by torch; CPU: the process's peak resident set size."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def model_costs(trainer: Trainer) -> dict:
+    """Params and one-image MACs of G and D (fvcore, ``ladabench.metrics.flops``)."""
+    from ladabench.metrics.flops import count_flops
+
+    s, dev = trainer.s, trainer.device
+    z = torch.zeros(1, trainer.t.noise_dim, device=dev)
+    res = trainer.cfg.data.resolution
+    g = count_flops(s.G, z)  # G, not the EMA copy: the EMA's parameters are frozen
+    d = count_flops(s.D, torch.zeros(1, 3, res, res, device=dev))
+    return {"params": {"G": g.params, "D": d.params}, "macs": {"G": g.macs, "D": d.macs}}
+
+
+def evaluator(cfg: RunConfig, trainer: Trainer) -> Callable[[int], dict] | None:
+    """In-training evaluation of the EMA generator (None when disabled); tracks the best FID."""
+    if not cfg.eval.metrics or cfg.eval.every_images == 0:
+        return None
+
+    def on_eval(images_seen: int) -> dict:
+        results = evaluate_ema(trainer, cfg.eval.n_gen, cfg.eval.n_real)
+        append_jsonl(trainer.rd.metrics, {
+            "kind": "eval", "step": trainer.step, "images_seen": images_seen,
+            "wall_time_s": trainer.wall_time(), "results": results,
+        })
+        value = results.get(BEST_METRIC, {}).get("value")
+        best = trainer.best.get(BEST_METRIC, {}).get("value")
+        improved = value is not None and (best is None or value < best)
+        if improved:
+            trainer.best = {k: {**v, "images_seen": images_seen} for k, v in results.items()}
+        return {"improved": improved}
+
+    return on_eval
+
+
+def evaluate_ema(trainer: Trainer, n_gen: int, n_real: int) -> dict:
+    """Metrics of the EMA generator; the training RNG streams are left untouched."""
+    from ladabench.metrics import evaluate
+
+    dev = trainer.device
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+        return evaluate(trainer.s.G_ema, trainer.cfg, n_gen=n_gen, n_real=n_real, device=dev)
+
+
+def _finish(summary: dict, trainer: Trainer, status: str) -> None:
+    cost = 0
+    if summary.get("macs"):
+        cost = 3 * (summary["macs"]["G"] + summary["macs"]["D"]) * trainer.images_seen
+    rate = trainer.trained_images / trainer.train_seconds if trainer.train_seconds else None
+    summary.update(
+        status=status, step=trainer.step, images_seen=trainer.images_seen,
+        wall_time_s=trainer.wall_time(), train_macs_total=cost, img_per_s=rate,
+        peak_memory_bytes=peak_memory_bytes(trainer.device), best=trainer.best,
+        spikes=trainer.spikes, diverged_at=trainer.diverged_at,
+    )
+
+
+def _train(cfg: RunConfig, rd: RunDir, device, summary: dict, quiet: bool, should_stop) -> None:
+    trainer = Trainer(cfg, rd, device, quiet)
+    if rd.last.exists():
+        trainer.restore(rd.last)
+        trainer.event("resume", from_step=trainer.step)
+    if not summary.get("macs"):
+        summary.update(model_costs(trainer))
+    status = trainer.train(should_stop, evaluator(cfg, trainer))
+    if status == "finished" and cfg.eval.metrics:
+        results = evaluate_ema(trainer, cfg.eval.final_n_gen, cfg.eval.final_n_real)
+        summary["final"] = {k: {**v, "images_seen": trainer.images_seen} for k, v in results.items()}
+    _finish(summary, trainer, status)
+
+
+def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
+        should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train ``cfg`` in ``run_dir`` (resuming from ``checkpoints/last.pt``); return the summary.
+
+    Raises ConfigError before anything is built for bad device options or a run directory that
+    holds another config. Any exception during training is recorded (status ``failed``) and
+    re-raised.
+    """
+    device = resolve_device(cfg.train.device)
+    check_device_options(cfg.train, device)
+    from ladabench.models import validate_model_config
+
+    validate_model_config(cfg.model, cfg.train.noise_dim)
+    rd = prepare_run_dir(cfg, run_dir)
+    summary = read_summary(rd) or new_summary(cfg)
+    if summary["status"] in ("finished", "diverged"):
+        return summary
+    prov = collect_provenance(device, cfg.train.seed, cfg.config_hash())
+    summary.update(status="running", error=None, provenance_sha256=write_provenance(rd, prov))
+    write_summary(rd, summary)
+    try:
+        _train(cfg, rd, device, summary, quiet, should_stop)
+    except KeyboardInterrupt:
+        summary["status"] = "interrupted"
+        write_summary(rd, summary)
+        raise
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [""])[0]
+        summary.update(status="failed", error=f"{type(e).__name__}: {first}")
+        write_summary(rd, summary)
+        raise
+    write_summary(rd, summary)
+    return summary

@@ -1,0 +1,184 @@
+"""The training loop: schedules only (style.md item 9). Progress is counted in images shown to D
+(iterations × batch, ladagan.md §7); logging, samples, evaluation and checkpoints fire when the
+images seen cross a multiple of their ``*_every_images``.
+
+Divergence: statistics are synced once per log interval (no per-step ``.item()``); the first
+non-finite row gives the exact step. The run stops at the end of that interval and writes no
+checkpoint after it, so ``checkpoints/last.pt`` is the last good state. Every checkpoint,
+sample or evaluation flushes the statistics first, so no NaN state is ever saved or sampled.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from ladabench.config import RunConfig
+from ladabench.io import append_jsonl
+from ladabench.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
+from ladabench.train.rundir import RunDir
+from ladabench.train.samples import write_samples
+from ladabench.train.sampler import EpochBatchSampler
+from ladabench.train.setup import TrainSetup, build_setup
+
+SPIKE_NAMES = ["grad_norm/G", "grad_norm/D"]
+
+
+class Trainer:
+    """Owns the models of one run and moves them through the schedule of ``cfg.train``."""
+
+    def __init__(self, cfg: RunConfig, rd: RunDir, device: torch.device, quiet: bool = False) -> None:
+        self.cfg, self.rd, self.device, self.quiet = cfg, rd, device, quiet
+        self.t = cfg.train
+        self.s: TrainSetup = build_setup(cfg, device)
+        self.names = list(STEP_STATS) + [R1_ON] + self.s.d_norms.names + self.s.g_norms.names
+        self.log = StatsLog(self.names, SPIKE_NAMES, self.t.spike_factor, self.t.spike_window)
+        self.step, self.images_seen, self.spikes = 0, 0, 0
+        self.best: dict = {}
+        self.total_steps = math.ceil(self.t.images / self.t.batch_size)
+        self.wall_before = 0.0  # wall time of earlier sessions
+        self.start = time.perf_counter()
+        self.train_seconds, self.trained_images = 0.0, 0  # this session, boundaries excluded
+        self.diverged_at: dict | None = None
+        self.one = torch.ones((), device=device)
+        self.zero = torch.zeros((), device=device)
+        gen = torch.Generator().manual_seed(self.t.seed + 77)  # fixed z: never the global RNG
+        self.fixed_z = torch.randn(self.t.n_samples, self.t.noise_dim, generator=gen).to(device)
+
+    # ---- state -------------------------------------------------------------------------
+    def payload(self) -> dict:
+        s = self.s
+        return {
+            "G": s.G.state_dict(), "D": s.D.state_dict(), "G_ema": s.G_ema.state_dict(),
+            "opt_G": s.opt_G.state_dict(), "opt_D": s.opt_D.state_dict(),
+            "step": self.step, "images_seen": self.images_seen, "best": self.best,
+            "spikes": self.spikes, "wall_time_s": self.wall_time(),
+            "spike_history": {k: list(v) for k, v in self.log.history.items()},
+            "config": self.cfg.to_dict(), "config_hash": self.cfg.config_hash(),
+        }
+
+    def restore(self, path) -> None:
+        """Continue from a checkpoint: models, optimisers, counters, RNG states."""
+        ck = load_checkpoint(path, self.device)
+        s = self.s
+        for module, key in ((s.G, "G"), (s.D, "D"), (s.G_ema, "G_ema")):
+            module.load_state_dict(ck[key])
+        s.opt_G.load_state_dict(ck["opt_G"])
+        s.opt_D.load_state_dict(ck["opt_D"])
+        self.step, self.images_seen = ck["step"], ck["images_seen"]
+        self.best, self.spikes, self.wall_before = ck["best"], ck["spikes"], ck["wall_time_s"]
+        for k, v in ck["spike_history"].items():
+            self.log.history[k].extend(v)
+        set_rng_state(ck["rng"])
+
+    def wall_time(self) -> float:
+        return self.wall_before + time.perf_counter() - self.start
+
+    def event(self, name: str, **details) -> None:
+        append_jsonl(self.rd.metrics, {
+            "kind": "event", "event": name, "step": self.step,
+            "images_seen": self.images_seen, "wall_time_s": self.wall_time(), **details,
+        })
+
+    # ---- one iteration -----------------------------------------------------------------
+    def train_step(self, real: torch.Tensor) -> None:
+        """One D step then one G step; pushes the statistics row (no host sync)."""
+        t, s = self.t, self.s
+        do_r1 = t.r1_weight > 0 and self.step % t.r1_interval == 0
+        d_stats, d_gn = s.d_step(real, do_r1=do_r1)
+        g_stats, g_gn = s.g_step()
+        stats = {**d_stats, **g_stats}
+        head = torch.stack([stats[n] for n in STEP_STATS] + [self.one if do_r1 else self.zero])
+        self.log.push(self.step + 1, torch.cat([head.float(), d_gn, g_gn]))
+
+    # ---- schedule ----------------------------------------------------------------------
+    def crossed(self, every: int) -> bool:
+        """The last step crossed a multiple of ``every`` images."""
+        return every > 0 and self.images_seen // every > (self.images_seen - self.t.batch_size) // every
+
+    def batches(self):
+        sampler = EpochBatchSampler(len(self.s.dataset), self.t.batch_size, self.t.seed, self.step)
+        loader = torch.utils.data.DataLoader(
+            self.s.dataset, batch_sampler=sampler, num_workers=0,
+            pin_memory=self.device.type == "cuda",
+        )
+        fmt = torch.channels_last if self.t.channels_last else torch.contiguous_format
+        for batch in loader:
+            yield batch.to(self.device, non_blocking=True).contiguous(memory_format=fmt)
+
+    def train(self, should_stop: Callable[[], bool] | None = None,
+              on_eval: Callable[[int], dict] | None = None) -> str:
+        """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
+        bar = tqdm(total=self.total_steps * self.t.batch_size, initial=self.images_seen,
+                   unit="img", unit_scale=True, disable=self.quiet, dynamic_ncols=True)
+        self.tick = (time.perf_counter(), self.images_seen)
+        try:
+            for real in self.batches():
+                if self.step >= self.total_steps:
+                    return "finished"
+                self.train_step(real)
+                self.step += 1
+                self.images_seen += self.t.batch_size
+                bar.update(self.t.batch_size)
+                status = self.boundary(should_stop, on_eval, bar)
+                if status is not None:
+                    return status
+        finally:
+            bar.close()
+        raise AssertionError("the batch stream is infinite")
+
+    def boundary(self, should_stop, on_eval, bar) -> str | None:
+        """Logging, samples, evaluation, checkpoints after a step; a status ends the run."""
+        t = self.t
+        last = self.step >= self.total_steps
+        stop = should_stop is not None and should_stop()
+        ckpt = self.crossed(t.checkpoint_every_images) or last or stop
+        sample = self.crossed(t.sample_every_images) or last
+        evaluate = on_eval is not None and self.crossed(self.cfg.eval.every_images)
+        if not (self.crossed(t.log_every_images) or ckpt or sample or evaluate):
+            return None
+        if self.flush(bar):
+            return "diverged"
+        if sample:
+            files = write_samples(self.s.G_ema, self.fixed_z, t.n_attn_samples,
+                                  self.rd.samples, self.images_seen)
+            self.event("sample", files=files)
+        if evaluate and on_eval(self.images_seen).get("improved"):
+            save_checkpoint(self.rd.best, self.payload())
+        if ckpt:
+            save_checkpoint(self.rd.last, self.payload())
+            self.event("checkpoint", path="checkpoints/last.pt")
+        self.tick = (time.perf_counter(), self.images_seen)  # img/s measures training only
+        if last:
+            return "finished"
+        return "interrupted" if stop else None
+
+    def flush(self, bar) -> bool:
+        """Write the interval's ``train`` record and events; True when a step diverged."""
+        interval = self.log.flush()
+        if interval is None:
+            return False
+        for spike in interval.spikes:
+            self.spikes += 1
+            self.event("spike", **spike)
+        now, seen = time.perf_counter(), self.images_seen
+        self.train_seconds += now - self.tick[0]
+        self.trained_images += seen - self.tick[1]
+        if interval.record:
+            rate = (seen - self.tick[1]) / max(now - self.tick[0], 1e-9)
+            append_jsonl(self.rd.metrics, {
+                "kind": "train", "step": self.step, "images_seen": seen,
+                "wall_time_s": self.wall_time(), **interval.record, "img_per_s": rate,
+            })
+            bar.set_postfix({k: f"{interval.record[k]:.3f}" for k in ("loss/D", "loss/G")},
+                            refresh=False)
+        if interval.bad_step is not None:
+            self.diverged_at = {"step": interval.bad_step,
+                                "images_seen": interval.bad_step * self.t.batch_size}
+            self.event("diverged", **self.diverged_at)
+            return True
+        return False
