@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ladabench.data.base import DATASETS, ImageSource, resize_uint8
-from ladabench.data.config import DataConfig
+from ladabench.errors import ConfigError
 
 TRAIN_PER_CLASS = 400
 #: Stacked-MNIST size and the seed of its fixed digit triples
@@ -63,7 +63,7 @@ def load_mnist5k(split: Split = "all") -> tuple[torch.Tensor, torch.Tensor]:
     "all" = 5000. Returns fresh tensors (safe to modify).
     """
     if split not in ("train", "test", "all"):
-        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        raise ConfigError(f"digits split must be 'train', 'test' or 'all', got {split!r}")
     images, labels = _mnist5k()
     mask = _split_mask(labels, split)
     return torch.from_numpy(images[mask].copy()), torch.from_numpy(labels[mask].copy())

