@@ -1,0 +1,36 @@
+"""Files written beside the HTML report (in ``<report stem>_files/``): every run as CSV, and the
+main results as a Markdown table and a LaTeX booktabs table ready for a paper."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ladabench.io import write_text
+from ladabench.report.tables import SuiteTable, main_results_frame
+from ladabench.results import Results
+
+
+def exports_dir(html_path: Path) -> Path:
+    return html_path.with_name(f"{html_path.stem}_files")
+
+
+def latex_table(frame: pd.DataFrame) -> str:
+    """Booktabs table (``\\toprule``/``\\midrule``/``\\bottomrule``) with LaTeX-escaped cells."""
+    styler = frame.style.hide(axis="index").format(escape="latex").format_index(
+        escape="latex", axis=1)
+    return styler.to_latex(hrules=True, column_format="l" * len(frame.columns))
+
+
+def write_exports(html_path: Path, results: Results, tables: list[SuiteTable]) -> dict[str, Path]:
+    """Write ``runs.csv``, ``results.md`` and ``results.tex``; return their paths by kind."""
+    folder = exports_dir(html_path)
+    paths = {"csv": folder / "runs.csv", "markdown": folder / "results.md",
+             "latex": folder / "results.tex"}
+    write_text(paths["csv"], results.runs.to_csv(index=False))
+    frame = main_results_frame(tables).fillna("")
+    note = ("Mean ± std over seeds (finished runs); [95 % t-interval] with ≥ 3 seeds; "
+            "* = best in column; P<n> = metric protocol (see the HTML report).\n\n")
+    write_text(paths["markdown"], note + frame.to_markdown(index=False) + "\n")
+    write_text(paths["latex"], "% " + note.strip() + "\n" + latex_table(frame))
+    return paths

@@ -1,0 +1,149 @@
+"""``render_report``: results folders (or suite files) → one self-contained HTML report plus
+CSV/Markdown/LaTeX exports beside it.
+
+Reads run directories through :mod:`ladabench.results` only (no model loading, no torch), so a
+re-render takes seconds. Jinja2 autoescaping is on: every run name, config value and problem
+text from the results folder is shown as text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import yaml
+
+import ladabench
+from ladabench.errors import ConfigError, DataError
+from ladabench.io import write_text
+from ladabench.report import figures, published, scaling, tables
+from ladabench.report.exports import write_exports
+from ladabench.results import Results, load_results
+
+TEMPLATES = Path(__file__).with_name("templates")
+DEFAULT_PUBLISHED = Path(ladabench.__file__).resolve().parents[1] / "baselines" / "published"
+#: per-run provenance keys that are not worth a summary line (they differ for every run)
+_PER_RUN_PROVENANCE = re.compile(r"seed|config_hash|slurm|hostname|started", re.I)
+
+
+def results_dir_of(arg: str | Path) -> Path:
+    """A results folder, or the folder of a suite file: ``<results_root>/<name>`` (the suite's
+    keys, defaults ``results`` and the file stem; relative to the working directory)."""
+    path = Path(arg)
+    if path.suffix not in (".yaml", ".yml"):
+        return path
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: suite file not found") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{path}: expected a suite mapping with a 'name' key")
+    return Path(str(spec.get("results_root") or "results")) / str(spec.get("name") or path.stem)
+
+
+def default_output(roots: list[Path]) -> Path:
+    name = "+".join(r.resolve().name for r in roots) or "report"
+    return Path("reports") / f"{name}.html"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["num"] = lambda v, fmt="{:,.0f}": "—" if v is None or pd.isna(v) else fmt.format(v)
+    return env
+
+
+def _protocol_legend(results: Results, pids: dict[str, str]) -> list[dict]:
+    return [{"id": pid, "text": published.protocol_text(results.protocols.get(key, {})),
+             "json": json.dumps(results.protocols.get(key, {}), sort_keys=True)}
+            for key, pid in pids.items()]
+
+
+def _provenance(runs: pd.DataFrame) -> list[dict]:
+    """Distinct values of each provenance key over all runs (commits, versions, devices)."""
+    rows = []
+    for col in sorted(c for c in runs.columns if c.startswith("prov.")):
+        if _PER_RUN_PROVENANCE.search(col):
+            continue
+        counts = runs[col].dropna().astype(str).value_counts()
+        if counts.empty:
+            continue
+        rows.append({"key": col[5:], "values": [f"{v} ({n} runs)" for v, n in counts.items()]})
+    return rows
+
+
+def _run_rows(runs: pd.DataFrame, pids: dict[str, str]) -> list[dict]:
+    rows = []
+    for _, r in runs.sort_values(["suite", "variant", "seed"], na_position="last").iterrows():
+        fid = r.get("final/fid")
+        fid_text = "—" if fid is None or pd.isna(fid) else (
+            f"{fid:.2f} ({pids.get(r['final/fid/protocol'], '?')})")
+        rows.append({k: r.get(k) for k in ("run_id", "suite", "variant", "seed", "status",
+                                           "images_seen", "problem", "error")}
+                    | {"fid": fid_text})
+    return rows
+
+
+def _paper_vs_ours(results: Results, folder: Path) -> list[published.PaperSection]:
+    """Paper tables ordered by resolution (CIFAR-10 first), then by title."""
+    if not folder.is_dir():
+        return []
+    tabs = sorted(published.load_published(folder),
+                  key=lambda pt: (pt[1].protocol.get("resolution", 0), pt[1].table))
+    return [published.compare(t, results, path) for path, t in tabs]
+
+
+def build_context(results: Results, published_dir: Path) -> dict:
+    pids = tables.protocol_ids(results)
+    runs = results.runs
+    scale_df = scaling.load_scaling(results.roots)
+    return {
+        "title": " + ".join(sorted(runs["suite"].astype(str).unique())),
+        "generated": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "version": ladabench.__version__,
+        "roots": [str(r) for r in results.roots],
+        "status_counts": runs["status"].value_counts().to_dict(),
+        "runs": _run_rows(runs, pids),
+        "protocols": _protocol_legend(results, pids),
+        "provenance": _provenance(runs),
+        "paper": _paper_vs_ours(results, published_dir),
+        "published_dir": str(published_dir),
+        "conventions": published.CONVENTIONS,
+        "suite_tables": tables.suite_tables(results, pids),
+        "fid_curves": figures.fid_vs_images(results, pids),
+        "cost": figures.cost_to_fid(results, pids),
+        "grad_norms": figures.grad_norms(results),
+        "scaling_figures": scaling.scaling_figures(scale_df) if not scale_df.empty else [],
+        "scaling_fits": scaling.fits(scale_df) if not scale_df.empty else [],
+        "samples": figures.sample_grids(results),
+        "attention": figures.attention_maps(results),
+    }
+
+
+def render_report(inputs: list[str | Path], output: str | Path | None = None,
+                  published_dir: str | Path = DEFAULT_PUBLISHED) -> Path:
+    """Render the report of every run under ``inputs`` (results folders or suite files) to
+    ``output`` (default ``reports/<folder names>.html``); exports go to ``<stem>_files/``.
+
+    Raises:
+        DataError: no input folder exists, or it holds no run directory.
+    """
+    roots = [results_dir_of(a) for a in inputs]
+    results = load_results(roots)
+    if results.runs.empty:
+        raise DataError(f"{', '.join(map(str, roots))}: no run directories found "
+                        "(expected folders with config.yaml / summary.json / metrics.jsonl)")
+    out = Path(output) if output else default_output(roots)
+    context = build_context(results, Path(published_dir))
+    suite_tables = context["suite_tables"]
+    exports = write_exports(out, results, suite_tables)
+    context["exports"] = {k: f"{p.parent.name}/{p.name}" for k, p in exports.items()}
+    html = _environment().get_template("report.html.j2").render(**context)
+    write_text(out, html)
+    return out

@@ -1,0 +1,106 @@
+"""Attention scaling curves of the report: time, memory and MACs against the token count N
+(log-log), with fitted exponents and the crossovers with the quadratic baseline.
+
+Input: every ``scaling*.csv`` under the results folder, written by ``ladabench bench --scaling``
+(``ladabench.metrics.scaling``), one row per (variant, scope, N) with the columns of
+``MEASURES``. The exponent is the least-squares slope of log(value) on log(N) over N ≥
+``FIT_FROM_TOKENS`` (all points when fewer than 3 are that large); a crossover is the smallest
+measured N from which a variant stays at or below the reference on that measure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ladabench.errors import DataError
+from ladabench.report.figures import Figure, png_uri
+
+#: measure column → axis label
+MEASURES = {"time_ms": "time (ms)", "peak_memory_bytes": "peak memory (bytes)", "macs": "MACs"}
+TOKENS, VARIANT, SCOPE = "tokens", "variant", "scope"
+FIT_FROM_TOKENS = 1024
+#: the quadratic baseline crossovers are measured against (attention registry name)
+REFERENCE_VARIANT = "dot_product"
+
+
+@dataclass
+class Fit:
+    scope: str
+    variant: str
+    measure: str
+    exponent: float
+    crossover_tokens: int | None
+
+
+def load_scaling(roots: list[Path]) -> pd.DataFrame:
+    """All scaling CSVs under ``roots`` (empty frame if none); a CSV without ``variant`` and
+    ``tokens`` columns is a DataError naming the file."""
+    frames = []
+    for root in roots:
+        for path in sorted(Path(root).rglob("scaling*.csv")):
+            df = pd.read_csv(path)
+            missing = [c for c in (VARIANT, TOKENS) if c not in df]
+            if missing:
+                raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected "
+                                f"{VARIANT}, {TOKENS} and any of {', '.join(MEASURES)}")
+            if SCOPE not in df:
+                df[SCOPE] = "layer"
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def exponent(tokens: np.ndarray, values: np.ndarray) -> float:
+    """Slope of log(values) against log(tokens), fitted over N ≥ FIT_FROM_TOKENS when possible."""
+    keep = tokens >= FIT_FROM_TOKENS
+    if keep.sum() < 3:
+        keep = np.ones_like(tokens, dtype=bool)
+    slope, _ = np.polyfit(np.log(tokens[keep]), np.log(values[keep]), 1)
+    return float(slope)
+
+
+def crossover(curve: pd.Series, reference: pd.Series) -> int | None:
+    """Smallest N from which ``curve`` ≤ ``reference`` at every larger measured N (both indexed
+    by N); None if it never stays below."""
+    both = pd.concat([curve, reference], axis=1, keys=["v", "ref"]).dropna().sort_index()
+    below = (both["v"] <= both["ref"]).to_numpy()
+    if not below.any() or not below[-1]:
+        return None
+    first = len(below) - int(np.argmin(below[::-1])) if not below.all() else 0
+    return int(both.index[first])
+
+
+def fits(df: pd.DataFrame) -> list[Fit]:
+    out = []
+    for (scope, variant), g in df.groupby([SCOPE, VARIANT], sort=True):
+        g = g.groupby(TOKENS).mean(numeric_only=True).sort_index()
+        ref = df[(df[SCOPE] == scope) & (df[VARIANT] == REFERENCE_VARIANT)]
+        ref = ref.groupby(TOKENS).mean(numeric_only=True)
+        for measure in (m for m in MEASURES if m in g and g[m].notna().sum() >= 2):
+            curve = g[measure].dropna()
+            cross = None
+            if variant != REFERENCE_VARIANT and measure in ref:
+                cross = crossover(curve, ref[measure])
+            out.append(Fit(str(scope), str(variant), measure,
+                           exponent(curve.index.to_numpy(float), curve.to_numpy(float)), cross))
+    return out
+
+
+def scaling_figures(df: pd.DataFrame) -> list[Figure]:
+    """One row of log-log panels (one per measure) per scope."""
+    figs = []
+    measures = [m for m in MEASURES if m in df]
+    for scope, g in df.groupby(SCOPE, sort=True):
+        fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.6),
+                                 squeeze=False)
+        for ax, measure in zip(axes[0], measures):
+            sns.lineplot(data=g, x=TOKENS, y=measure, hue=VARIANT, marker="o", ax=ax,
+                         errorbar=None, legend=ax is axes[0, 0])
+            ax.set(xscale="log", yscale="log", xlabel="tokens N", ylabel=MEASURES[measure])
+        figs.append(Figure(f"Attention scaling · {scope}", png_uri(fig),
+                           "Log-log; exponents and crossovers in the table below."))
+    return figs
