@@ -1,0 +1,73 @@
+"""Feature extractors for FID/KID: the torch-fidelity name, where the weights come from, the
+feature layer and whether values are comparable with published numbers (``standard``).
+
+Registry keys use ``_`` (ladabench registry names are ``[a-z0-9_]+``); configs and protocol stamps
+use torch-fidelity's names (``inception-v3-compat``, ``digits-cnn``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ladabench.errors import ConfigError, RegistryError
+from ladabench.metrics import digits_cnn
+from ladabench.metrics.config import EvalConfig
+from ladabench.metrics.inception import find_inception_weights
+from ladabench.registry import Registry
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """One registered extractor.
+
+    Attributes:
+        name: torch-fidelity ``feature_extractor`` name.
+        feature_layer: the layer FID and KID use.
+        standard: True only for the extractor published FIDs use (TF-Inception).
+        weights: ``EvalConfig -> Path`` of the weights file (raises DataError when unavailable).
+    """
+
+    name: str
+    feature_layer: str
+    standard: bool
+    weights: Callable[[EvalConfig], Path]
+
+
+def _check(obj: object) -> None:
+    if not isinstance(obj, Extractor):
+        raise TypeError(f"{obj!r} is not an Extractor")
+
+
+EXTRACTORS: Registry[Extractor] = Registry("extractor", check=_check)
+
+
+def register_extractor(extractor: Extractor) -> Extractor:
+    return EXTRACTORS.register(extractor.name.replace("-", "_"))(extractor)
+
+
+def get_extractor(name: str) -> Extractor:
+    """The extractor configured as ``eval.extractor``; unknown names raise ConfigError."""
+    try:
+        return EXTRACTORS.get(name.replace("-", "_"))
+    except RegistryError:
+        choices = ", ".join(e.name for _, e in EXTRACTORS.items())
+        raise ConfigError(f"eval.extractor: unknown extractor {name!r}; available: {choices}") from None
+
+
+register_extractor(
+    Extractor(
+        name="inception-v3-compat",
+        feature_layer="2048",
+        standard=True,
+        weights=lambda ecfg: find_inception_weights(ecfg.inception_weights),
+    )
+)
+register_extractor(
+    Extractor(
+        name=digits_cnn.NAME,
+        feature_layer=digits_cnn.FEATURE_LAYER,
+        standard=False,
+        weights=lambda ecfg: digits_cnn.ensure_weights(),
+    )
+)

@@ -1,0 +1,167 @@
+"""FID and KID through ``torch_fidelity.calculate_metrics``, images fed in memory.
+
+Generated images come straight from the generator (no PNG round trip): a
+``GenerativeModelBase`` wrapper turns ``G(z)`` into uint8 like the reference's
+``gen_batches`` (``((x + 1) · 127.5).clamp(0, 255)`` then a truncating cast), with
+``z ~ N(0, I)`` drawn by torch-fidelity from ``RandomState(NOISE_SEED)``. Real images are the
+data set's own uint8 pixels (``build_uint8_dataset``), features and FID statistics cached by
+torch-fidelity under a content-hash name (:func:`ladabench.metrics.cache.real_stats_cache_name`).
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch_fidelity
+from torch import nn
+from torch.utils.data import Dataset, Subset
+
+from ladabench.data.build import build_uint8_dataset, dataset_fingerprint
+from ladabench.data.config import DataConfig
+from ladabench.metrics.cache import fidelity_cache_dir, real_stats_cache_name
+from ladabench.metrics.extractors import Extractor
+
+#: torch-fidelity's default ``rng_seed``: the noise of generated sets (same G → same images)
+NOISE_SEED = 2020
+#: seed of the real subset when ``n_real`` is smaller than the split
+REAL_SEED = 0
+KID_SUBSETS = 100
+KID_SUBSET_SIZE = 1000
+FID_KEY = torch_fidelity.KEY_METRIC_FID
+KID_KEY, KID_STD_KEY = torch_fidelity.KEY_METRIC_KID_MEAN, torch_fidelity.KEY_METRIC_KID_STD
+LIBRARY = f"torch-fidelity {torch_fidelity.__version__}"
+
+log = logging.getLogger(__name__)
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Generator output ``(B, 3, R, R)`` in ~[-1, 1] → uint8, clipped and truncated as the reference."""
+    return ((x + 1) * 127.5).clamp(0, 255).to(torch.uint8)
+
+
+class GeneratorImages(torch_fidelity.GenerativeModelBase):
+    """torch-fidelity input: ``z (B, Z)`` → uint8 images ``(B, 3, R, R)`` from ``generator``."""
+
+    def __init__(self, generator: nn.Module, noise_dim: int) -> None:
+        super().__init__()
+        self.generator = generator
+        self._z_size = noise_dim
+
+    @property
+    def z_size(self) -> int:
+        return self._z_size
+
+    @property
+    def z_type(self) -> str:
+        return "normal"
+
+    @property
+    def num_classes(self) -> int:
+        return 0
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        device = next(self.generator.parameters()).device
+        return to_uint8(self.generator(z.to(device)))
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Put ``module`` in eval mode and restore its previous mode afterwards."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+@dataclass(frozen=True)
+class RealSet:
+    """The real images of one protocol: uint8 ``(3, R, R)`` items, their count and cache name."""
+
+    images: Dataset
+    n: int
+    fingerprint: str
+    cache_name: str
+
+
+def real_set(data_cfg: DataConfig, n_real: int, extractor: Extractor, weights_sha256: str) -> RealSet:
+    """``min(n_real, split size)`` real images of ``data_cfg`` (drawn with REAL_SEED when fewer).
+
+    The count actually used is what the protocol stamps (a 4,000-image split evaluated with
+    ``n_real=50000`` is stamped ``n_real: 4000``).
+    """
+    full = build_uint8_dataset(data_cfg)
+    n = min(n_real, len(full))
+    picks = np.arange(n) if n == len(full) else np.sort(
+        np.random.RandomState(REAL_SEED).choice(len(full), n, replace=False)
+    )
+    fingerprint = dataset_fingerprint(data_cfg)
+    name = real_stats_cache_name(
+        dataset=data_cfg.name,
+        dataset_fingerprint=fingerprint,
+        split=data_cfg.split,
+        resolution=data_cfg.resolution,
+        n_real=n,
+        extractor=extractor.name,
+        weights_sha256=weights_sha256,
+        feature_layer=extractor.feature_layer,
+        sample_seed=REAL_SEED,
+    )
+    return RealSet(Subset(full, picks.tolist()), n, fingerprint, name)
+
+
+def kid_subset_size(n_gen: int, n_real: int) -> int:
+    return min(KID_SUBSET_SIZE, n_gen, n_real)
+
+
+def fidelity_kwargs(
+    extractor: Extractor, weights: Path, *, fid: bool, kid: bool, n_gen: int, n_real: int,
+    batch_size: int, cuda: bool,
+) -> dict:
+    """The ``calculate_metrics`` options every ladabench FID/KID call uses (inputs excluded)."""
+    return dict(
+        fid=fid,
+        kid=kid,
+        feature_extractor=extractor.name,
+        feature_extractor_weights_path=str(weights),
+        feature_layer_fid=extractor.feature_layer,
+        feature_layer_kid=extractor.feature_layer,
+        kid_subsets=KID_SUBSETS,
+        kid_subset_size=kid_subset_size(n_gen, n_real),
+        batch_size=batch_size,
+        cuda=cuda,
+        rng_seed=NOISE_SEED,
+        save_cpu_ram=True,  # no DataLoader worker processes (2-core nodes; in-memory inputs)
+        datasets_download=False,
+        verbose=False,
+    )
+
+
+def compute_fid_kid(
+    generator: nn.Module, noise_dim: int, real: RealSet, *, n_gen: int, extractor: Extractor,
+    weights: Path, device: torch.device, batch_size: int, fid: bool, kid: bool,
+) -> dict[str, float]:
+    """torch-fidelity's result dict for ``n_gen`` images of ``generator`` against ``real``."""
+    cache_root = fidelity_cache_dir()
+    stat_file = cache_root / f"{real.cache_name}-{extractor.name}-features-{extractor.feature_layer}.pt"
+    log.info("real features %s: %s", "cache hit" if stat_file.is_file() else "cache miss", real.cache_name)
+    cuda = device.type == "cuda"
+    kwargs = fidelity_kwargs(
+        extractor, weights, fid=fid, kid=kid, n_gen=n_gen, n_real=real.n, batch_size=batch_size, cuda=cuda
+    )
+    with eval_mode(generator), torch.cuda.device(device) if cuda else nullcontext():
+        return torch_fidelity.calculate_metrics(
+            input1=GeneratorImages(generator, noise_dim),
+            input1_model_num_samples=n_gen,
+            input2=real.images,
+            input2_cache_name=real.cache_name,
+            cache_root=str(cache_root),
+            **kwargs,
+        )
+
