@@ -24,7 +24,8 @@ import submitit
 
 from ladabench.config import RunConfig
 from ladabench.errors import ConfigError
-from ladabench.io import append_jsonl, write_json
+from ladabench.io import append_jsonl
+from ladabench.plugins import load_plugin
 from ladabench.profiles import SlurmProfile, load_profile, slurm_parameters
 from ladabench.suite import Run, Suite
 
@@ -49,14 +50,17 @@ class _StopFlag:
 class RunJob(submitit.helpers.Checkpointable):
     """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible)."""
 
-    def __init__(self, run_dir: str, config: dict[str, Any]) -> None:
+    def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = ()) -> None:
         self.run_dir = str(run_dir)
         self.config = config
+        self.plugins = tuple(plugins)
         self._summary: dict[str, Any] | None = None
 
     def __call__(self) -> dict[str, Any]:
         from ladabench.train import run as train_run
 
+        for ref in self.plugins:
+            load_plugin(ref)
         cfg = RunConfig.model_validate(self.config)
         stop = _StopFlag()
         in_main = threading.current_thread() is threading.main_thread()
@@ -78,7 +82,7 @@ class RunJob(submitit.helpers.Checkpointable):
             "kind": "event", "event": "requeue", "step": s.get("step", 0),
             "images_seen": s.get("images_seen", 0), "wall_time_s": s.get("wall_time_s", 0.0),
         })
-        return submitit.helpers.DelayedSubmission(RunJob(self.run_dir, self.config))
+        return submitit.helpers.DelayedSubmission(RunJob(self.run_dir, self.config, self.plugins))
 
 
 def run_status(run: Run) -> str:
@@ -115,26 +119,20 @@ def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Pla
     return out
 
 
-def _pending_summary(run: Run) -> dict[str, Any]:
-    """The contract-3 summary of a run that is queued but has not started."""
-    return {
-        "status": "pending", "run_id": run.run_id, "suite": run.config.suite,
-        "config_hash": run.config.config_hash(), "step": 0, "images_seen": 0,
-        "wall_time_s": 0.0, "params": None, "macs": None, "train_macs_total": None,
-        "img_per_s": None, "peak_memory_bytes": None, "final": {}, "best": {}, "spikes": 0,
-        "diverged_at": None, "error": None, "provenance_sha256": None,
-    }
-
-
 def _prepare(planned: list[Planned]) -> list[Run]:
+    """Write each run's ``config.yaml`` (or check the one there holds the same experiment) and a
+    ``pending`` summary, so ``status`` shows queued runs; ``restart`` deletes the folder first."""
+    from ladabench.train.rundir import new_summary, prepare_run_dir, write_summary
+
     todo = []
     for p in planned:
         if p.action == "skip":
             continue
         if p.action == "restart":
             shutil.rmtree(p.run.run_dir)
-        if not (p.run.run_dir / "summary.json").exists():
-            write_json(p.run.run_dir / "summary.json", _pending_summary(p.run))
+        rd = prepare_run_dir(p.run.config, p.run.run_dir)
+        if not rd.summary.exists():
+            write_summary(rd, new_summary(p.run.config))
         todo.append(p.run)
     return todo
 
@@ -148,14 +146,18 @@ def _outcome(job: Any) -> str:
         return f"failed: {lines[-1] if lines else type(e).__name__}"
 
 
-def _run_bounded(executor: Any, runs: list[Run], max_parallel: int,
+def _job(run: Run, suite: Suite) -> RunJob:
+    return RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins)
+
+
+def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int,
                  log: Callable[[str], None]) -> dict[str, str]:
     """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
     queue, running, outcomes = list(runs), {}, {}
     while queue or running:
         while queue and len(running) < max_parallel:
             run = queue.pop(0)
-            running[run.run_id] = executor.submit(RunJob(str(run.run_dir), run.config.to_dict()))
+            running[run.run_id] = executor.submit(_job(run, suite))
             log(f"started {run.run_id}")
         for run_id, job in list(running.items()):
             if job.done():
@@ -165,12 +167,12 @@ def _run_bounded(executor: Any, runs: list[Run], max_parallel: int,
     return outcomes
 
 
-def _run_debug(executor: Any, runs: list[Run], log: Callable[[str], None]) -> dict[str, str]:
+def _run_debug(executor: Any, suite: Suite, runs: list[Run], log: Callable[[str], None]) -> dict[str, str]:
     """In-process and sequential; a failing run raises with its own traceback (and submitit's
     post-mortem debugger), which is what ``debug`` is for."""
     outcomes = {}
     for run in runs:
-        job = executor.submit(RunJob(str(run.run_dir), run.config.to_dict()))
+        job = executor.submit(_job(run, suite))
         outcomes[run.run_id] = str(job.result().get("status"))
         log(f"{outcomes[run.run_id]:<9} {run.run_id}")
     return outcomes
@@ -184,7 +186,7 @@ def _run_slurm(folder: Path, suite: Suite, runs: list[Run], profile: SlurmProfil
     executor.update_parameters(**slurm_parameters(
         profile, res.gpus, res.cpus, res.mem_gb, res.time_min, f"ladabench-{suite.name}"))
     with executor.batch():
-        jobs = [executor.submit(RunJob(str(r.run_dir), r.config.to_dict())) for r in runs]
+        jobs = [executor.submit(_job(r, suite)) for r in runs]
     for run, job in zip(runs, jobs):
         log(f"submitted {run.run_id} as SLURM job {job.job_id}")
     if not wait:
@@ -223,10 +225,10 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     if executor == "slurm":
         return _run_slurm(folder, suite, todo, prof, wait, log)
     if executor == "debug":
-        return _run_debug(submitit.DebugExecutor(folder=folder), todo, log)
+        return _run_debug(submitit.DebugExecutor(folder=folder), suite, todo, log)
     local = submitit.LocalExecutor(folder=folder)
     local.update_parameters(timeout_min=suite.spec.resources.time_min)
-    return _run_bounded(local, todo, max_parallel, log)
+    return _run_bounded(local, suite, todo, max_parallel, log)
 
 
 def describe(suite: Suite, planned: list[Planned], executor: str,

@@ -21,9 +21,11 @@ from pydantic import Field, ValidationError
 
 from ladabench.config import RunConfig, apply_overrides, load_yaml
 from ladabench.errors import ConfigError
+from ladabench.plugins import load_plugin, resolve_plugin
 from ladabench.schema import ConfigErrors, StrictModel, format_validation_error
 from ladabench.suite_bases import BASES, REQUIRED, SMOKE, get_base
 from ladabench.suite_checks import check_run, check_scaling
+from ladabench.train.rundir import run_id
 
 _SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -51,6 +53,8 @@ class SuiteSpec(StrictModel):
     resources: Resources = Resources()
     results_root: str = "results"
     scaling: dict[str, Any] = Field(default_factory=dict)
+    #: modules or ``*.py`` files (relative to the suite) imported first (``ladabench.plugins``)
+    plugins: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Suite:
     spec: SuiteSpec
     runs: tuple[Run, ...]
     results_dir: Path
+    #: resolved plugin references, loaded again in every job
+    plugins: tuple[str, ...] = ()
 
     @property
     def required_missing(self) -> list[str]:
@@ -273,8 +279,8 @@ def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
             problems.extend(_relocate(format_validation_error(err, RunConfig, source), source, locate))
             continue
         problems.extend(f"{source}: {locate(key)}: {msg}" for key, msg in check_run(cfg))
-        run_id = f"{cfg.name}-{cfg.config_hash()}"
-        runs.append(Run(run_id, cfg, results_dir / name / run_id))
+        rid = run_id(cfg)
+        runs.append(Run(rid, cfg, results_dir / name / rid))
     return runs
 
 
@@ -296,6 +302,18 @@ def _check_kind(spec: SuiteSpec, source: str, problems: list[str]) -> None:
             if getattr(spec, key):
                 problems.append(f"{source}: {key}: not used by a 'kind: scaling' suite; remove it")
         problems.extend(f"{source}: scaling.{k}: {m}" for k, m in check_scaling(spec.scaling))
+
+
+def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[str]) -> tuple[str, ...]:
+    refs = []
+    for i, ref in enumerate(spec.plugins):
+        resolved = resolve_plugin(ref, path)
+        try:
+            load_plugin(resolved)
+        except ConfigError as e:
+            problems.append(f"{source}: plugins[{i}]: {e}")
+        refs.append(resolved)
+    return tuple(refs)
 
 
 def _parse_spec(data: dict, source: str, problems: list[str]) -> SuiteSpec:
@@ -325,6 +343,7 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     if not _SUITE_NAME.match(name):
         problems.append(f"{source}: name: expected a folder name of [A-Za-z0-9_.-], got {name!r}")
     name = f"{name}_smoke" if smoke else name
+    plugins = _load_plugins(spec, path, source, problems)
     _check_kind(spec, source, problems)
     base: dict[str, Any] = {}
     if spec.base is not None:
@@ -343,4 +362,4 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
         _check_unique(runs, source, problems)
     if problems:
         raise ConfigErrors(list(dict.fromkeys(problems)))
-    return Suite(name, path, spec, tuple(runs), results_dir / name)
+    return Suite(name, path, spec, tuple(runs), results_dir / name, plugins)
