@@ -170,9 +170,9 @@ def sample_files(run_dir: Path, kind: str) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _image_figure(run: pd.Series, images: int, path: Path, title: str) -> Figure:
+def _image_figure(title: str, caption: str, path: Path) -> Figure:
     try:
-        return Figure(title, _thumb_uri(path), f"{run['run_id']} · {images:,} images")
+        return Figure(title, _thumb_uri(path), caption)
     except (OSError, UnidentifiedImageError) as e:
         return Figure(title, "", f"{path.name}: unreadable image ({e.__class__.__name__})")
 
@@ -183,7 +183,9 @@ def sample_grids(results: Results) -> list[Figure]:
     for _, run in results.runs.iterrows():
         files = sample_files(Path(run["path"]), "grid")
         if files:
-            figs.append(_image_figure(run, *files[-1], str(run["variant"])))
+            images, path = files[-1]
+            figs.append(_image_figure(str(run["variant"]),
+                                      f"{run['run_id']} · {images:,} images", path))
     return figs
 
 
@@ -198,5 +200,5 @@ def attention_maps(results: Results) -> list[tuple[str, list[Figure]]]:
         picked = files[::step][: ATTN_SNAPSHOTS - 1] + [files[-1]]
         picked = list(dict.fromkeys(picked))
         rows.append((f"{run['variant']} · {run['run_id']}",
-                     [_image_figure(run, n, p, f"{n:,} images") for n, p in picked]))
+                     [_image_figure(f"{n:,} images", "", p) for n, p in picked]))
     return rows

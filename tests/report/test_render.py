@@ -1,0 +1,93 @@
+"""ladabench report end to end on fixture results: numbers, escaping, exports, robustness."""
+import re
+
+import pytest
+import yaml
+
+from ladabench.cli import main
+from report.fixture_results import SCRIPT_NAME
+
+
+@pytest.fixture(scope="module")
+def rendered(results_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports") / "bench.html"
+    code = main(["report", str(results_root / "bench"), str(results_root / "digits"),
+                 str(results_root / "scaling"), "-o", str(out)])
+    assert code == 0
+    return out, out.read_text(encoding="utf-8")
+
+
+def test_prints_the_report_path(results_root, tmp_path, capsys):
+    out = tmp_path / "x.html"
+    assert main(["report", str(results_root / "digits"), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(out)
+    assert out.exists()
+
+
+def test_user_strings_are_escaped(rendered):
+    _, html = rendered
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # the run name, as text
+    assert SCRIPT_NAME not in html
+    assert len(re.findall(r"<script\b", html)) == 1  # only the report's own image check
+
+
+def test_tables_show_fixture_numbers_states_and_problems(rendered):
+    _, html = rendered
+    assert "3.30 ± 0.20" in html and "4.20 ± 0.28" in html and "22.00 ± 1.41" in html
+    assert "CI ± 0.50" in html  # 4.303 · 0.2 / √3 for the three finished lada seeds
+    assert "4 runs: 3 finished, 1 running" in html
+    assert 'status-diverged">diverged' in html and 'status-corrupt">corrupt' in html
+    assert "summary.json: invalid JSON" in html
+    assert "+0.01" in html  # CIFAR-10 LadaGAN 3.30 vs published 3.29
+    # the protocol legend names each column's protocol
+    assert ("<td>P1</td><td>fid · inception-v3-compat · 50000 gen vs 50000 train · cifar10 32 px"
+            in html)
+
+
+def test_self_contained(rendered):
+    out, html = rendered
+    srcs = re.findall(r'src="([^"]*)"', html)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert not re.search(r"(href|src)=\"https?:", html)
+    assert "Attention scaling" in html and "1,024" in html  # crossover from the CSV
+
+
+def test_exports_beside_the_html(rendered):
+    out, _ = rendered
+    files = out.with_name("bench_files")
+    csv = (files / "runs.csv").read_text()
+    assert len(csv.strip().splitlines()) == 1 + 10 and "linformer-seed1-" in csv
+    md = (files / "results.md").read_text()
+    assert "| 3.30 ± 0.20 [2.80, 3.80] * |" in md.replace("  ", " ")
+    tex = (files / "results.tex").read_text()
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert rule in tex
+    assert "3.30 ± 0.20 [2.80, 3.80] *" in tex and r"g\_attention=lada" in tex
+
+
+def test_suite_file_maps_to_its_results_folder(results_root, tmp_path, monkeypatch):
+    suite = tmp_path / "bench.yaml"
+    suite.write_text(yaml.safe_dump({"name": "bench", "results_root": str(results_root)}))
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(suite)]) == 0
+    assert (tmp_path / "reports" / "bench.html").exists()
+
+
+def test_empty_folder_is_a_one_line_error(tmp_path, capsys):
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"ladabench report: error: {tmp_path}: no run directories found (expected "
+                   "folders with config.yaml / summary.json / metrics.jsonl)")
+
+
+def test_unreadable_sample_image_is_reported_not_embedded(results_root, tmp_path):
+    from ladabench.report.render import render_report
+
+    grid = next((results_root / "bench").glob("lada-seed0-*")) / "samples"
+    bad = grid / "grid_999999999999.png"
+    bad.write_bytes(b"not a png")
+    try:
+        html = render_report([results_root / "bench"], tmp_path / "r.html").read_text()
+    finally:
+        bad.unlink()
+    assert "grid_999999999999.png: unreadable image" in html

@@ -1,0 +1,110 @@
+"""ladabench.report.tables: seed groups, mean ± std, 95 % t-intervals, best marks, protocols."""
+import json
+import math
+import statistics
+
+import pytest
+
+from ladabench.report.tables import Stat, main_results_frame, protocol_ids, suite_tables
+from ladabench.results import load_results, protocol_key
+from report.fixture_results import P_DIGITS, P_FINAL, P_KID, make_results
+
+T975 = {2: 4.302652729911275, 3: 3.182446305284263}  # Student t, 0.975 quantile, by df
+
+
+def independent(values):
+    mean, sd = statistics.fmean(values), statistics.stdev(values)
+    half = T975[len(values) - 1] * sd / math.sqrt(len(values))
+    return mean, sd, half
+
+
+def test_stat_matches_an_independent_computation():
+    vals = [3.1, 3.5, 3.3, 2.9]
+    s = Stat.of(vals)
+    mean, sd, half = independent(vals)
+    assert (s.n, s.mean, s.std, s.ci) == (4, pytest.approx(mean), pytest.approx(sd),
+                                           pytest.approx(half))
+    two = Stat.of([4.0, 4.4])
+    assert two.ci is None and two.std == pytest.approx(statistics.stdev([4.0, 4.4]))
+    assert Stat.of([None, float("nan")]) is None
+
+
+@pytest.fixture(scope="module")
+def bench(fixture_results):
+    pids = protocol_ids(fixture_results)
+    tables = {t.suite: t for t in suite_tables(fixture_results, pids)}
+    return tables, pids
+
+
+def _row(table, label):
+    return next(r for r in table.rows if r["variant"] == label)
+
+
+def test_results_table_numbers_equal_the_fixture(bench):
+    tables, pids = bench
+    t = tables["bench"]
+    fid_key = f"final/fid@{protocol_key(P_FINAL)}"
+    kid_key = f"final/kid@{protocol_key(P_KID)}"
+    lada = _row(t, "g_attention=lada, d_attention=lada")
+    mean, sd, half = independent([3.1, 3.5, 3.3])  # finished seeds only; seed 3 is running
+    cell = lada["cells"][fid_key]
+    assert cell.text == f"{mean:.2f} ± {sd:.2f}" == "3.30 ± 0.20"
+    assert cell.title == f"n = 3; 95 % CI [{mean - half:.2f}, {mean + half:.2f}]"
+    kmean, ksd, _ = independent([2.1, 2.5, 2.3])  # KID ×10³
+    assert lada["cells"][kid_key].text == f"{kmean:.2f} ± {ksd:.2f}"
+    assert lada["runs"] == "4 runs: 3 finished, 1 running"
+    assert lada["cells"]["params_G"].text == "19.90"  # fixed by the config: no ± shown
+    dot = _row(t, "g_attention=dot_product, d_attention=dot_product")
+    assert dot["cells"][fid_key].text == f"4.20 ± {statistics.stdev([4.0, 4.4]):.2f}"
+    assert dot["cells"][fid_key].stat.ci is None
+    assert dot["cells"]["img_per_s"].text == f"255.0 ± {statistics.stdev([250, 260]):.1f}"
+    lin = _row(t, "g_attention=linformer, d_attention=linformer")
+    assert lin["runs"] == "2 runs: 1 diverged, 1 corrupt"
+    assert lin["cells"][fid_key].text == "—"
+
+
+def test_best_per_column(bench):
+    t = bench[0]["bench"]
+    lada = _row(t, "g_attention=lada, d_attention=lada")["cells"]
+    dot = _row(t, "g_attention=dot_product, d_attention=dot_product")["cells"]
+    fid_key = f"final/fid@{protocol_key(P_FINAL)}"
+    assert lada[fid_key].best and not dot[fid_key].best  # lower FID
+    assert lada["img_per_s"].best and not dot["img_per_s"].best  # higher throughput
+    assert not lada["images_seen"].best  # a budget, never "best"
+
+
+def test_protocols_never_share_a_column(bench, results_root, tmp_path):
+    tables, pids = bench
+    bench_cols = [c.key for c in tables["bench"].columns if c.key.startswith("final/fid@")]
+    digit_cols = [c.key for c in tables["digits"].columns if c.key.startswith("final/fid@")]
+    assert bench_cols == [f"final/fid@{protocol_key(P_FINAL)}"]
+    assert digit_cols == [f"final/fid@{protocol_key(P_DIGITS)}"]
+    assert pids[protocol_key(P_FINAL)] != pids[protocol_key(P_DIGITS)]
+
+
+def test_a_seed_with_another_protocol_gets_its_own_column(tmp_path):
+    root = make_results(tmp_path)
+    seed2 = next((root / "bench").glob("lada-seed2-*")) / "summary.json"
+    summary = json.loads(seed2.read_text())
+    summary["final"]["fid"]["protocol"] = {**P_FINAL, "n_gen": 10_000}
+    seed2.write_text(json.dumps(summary))
+    seed1 = next((root / "bench").glob("lada-seed1-*")) / "summary.json"
+    summary = json.loads(seed1.read_text())  # a library-only difference stays comparable
+    summary["final"]["fid"]["protocol"] = {**P_FINAL, "library": "torch-fidelity 0.4.1"}
+    seed1.write_text(json.dumps(summary))
+    results = load_results([root / "bench"])
+    pids = protocol_ids(results)
+    (t,) = suite_tables(results, pids)
+    lada = _row(t, "g_attention=lada, d_attention=lada")["cells"]
+    assert lada[f"final/fid@{protocol_key(P_FINAL)}"].text == "3.30 ± 0.28"  # seeds 0, 1
+    other = lada[f"final/fid@{protocol_key({**P_FINAL, 'n_gen': 10_000})}"]
+    assert other.text == "3.30" and other.stat.n == 1
+
+
+def test_export_frame_has_ci_and_best_marks(bench):
+    tables, _ = bench
+    frame = main_results_frame(list(tables.values()))
+    lada = frame[frame["variant"] == "g_attention=lada, d_attention=lada"].iloc[0]
+    fid_col = next(c for c in frame.columns if c.startswith("FID · "))
+    assert lada[fid_col] == "3.30 ± 0.20 [2.80, 3.80] *"
+    assert list(frame.columns[:3]) == ["suite", "variant", "runs"]
