@@ -148,18 +148,23 @@ def load_run(run_dir: str | Path) -> RunData:
         p.append("config.yaml: missing")
     if started and not (run_dir / "summary.json").exists():
         p.append("summary.json: missing")
-    if started and not (run_dir / "provenance.json").exists():
-        p.append("provenance.json: missing")
     if run.summary and _check_summary(run.summary, p):
         run.status = run.summary["status"]
     elif started:
         run.status, run.summary = CORRUPT, {}
+    if run.status != "pending" and not (run_dir / "provenance.json").exists():
+        p.append("provenance.json: missing")
     return run
 
 
 def _experiment_key(cfg_flat: dict[str, Any]) -> str:
     core = {k: v for k, v in cfg_flat.items() if k not in NON_EXPERIMENT_KEYS}
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _count(spikes: Any) -> int | None:
+    """``spikes`` of summary.json: a count (the trainer) or a list of spike records."""
+    return len(spikes) if isinstance(spikes, list) else spikes
 
 
 def _run_row(run: RunData) -> dict[str, Any]:
@@ -173,7 +178,7 @@ def _run_row(run: RunData) -> dict[str, Any]:
         "path": str(run.run_dir),
         "seed": cfg.get("train.seed"),
         "group": _experiment_key(cfg) if cfg else f"unconfigured:{run.run_dir}",
-        "n_spikes": len(s.get("spikes") or []),
+        "n_spikes": _count(s.get("spikes")),
         "diverged_at_images": (s.get("diverged_at") or {}).get("images_seen"),
     }
     row.update({k: s.get(k) for k in SUMMARY_SCALARS})

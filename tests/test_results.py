@@ -67,7 +67,9 @@ def test_curves_events_and_evals(results):
     assert list(train["grad_norm/D"]) == [2.1, 900.0, 900.0, 900.0]
     events = results.events[results.events["run_id"] == rid]
     assert list(events["event"]) == ["spike", "diverged"]
-    assert json.loads(events.iloc[0]["details"]) == {"net": "D", "norm": 900.0}
+    assert json.loads(events.iloc[0]["details"]) == {"name": "grad_norm/D", "value": 900.0,
+                                                     "median": 2.2}
+    assert _run(results, "bench", "linformer", 0)["n_spikes"] == 1
     lada0 = _run(results, "bench", "lada", 0)["run_id"]
     evals = results.evals[results.evals["run_id"] == lada0]
     assert list(evals["images_seen"]) == [512_000, 1_024_000]

@@ -110,9 +110,14 @@ def cost_to_fid(results: Results, pids: dict[str, str]) -> list[Figure]:
     return figs
 
 
-def _spike_net(details: str) -> str | None:
+def _spike_point(details: str, net: str) -> tuple[bool, float | None]:
+    """(is this spike on ``net``, its norm when it is the global norm). The trainer's spike
+    events name the traced statistic, e.g. ``grad_norm/D`` or ``grad_norm/G/<block>``."""
     d = json.loads(details) if details else {}
-    return d.get("net") or d.get("model")
+    name = str(d.get("name", ""))
+    if not name.startswith(f"grad_norm/{net}"):
+        return False, None
+    return True, d.get("value") if name == f"grad_norm/{net}" else None
 
 
 def grad_norms(results: Results) -> list[Figure]:
@@ -133,13 +138,13 @@ def grad_norms(results: Results) -> list[Figure]:
         ax.set(yscale="log", ylabel=f"‖∇{net}‖₂")
         _legend_outside(ax)
         for _, ev in events[events["event"] == "spike"].iterrows():
-            if _spike_net(ev["details"]) not in (None, net):
-                continue
+            on_net, y = _spike_point(ev["details"], net)
             trace = train[(train["run_id"] == ev["run_id"])].dropna(subset=[col])
-            if trace.empty:
+            if not on_net or (y is None and trace.empty):
                 continue
-            nearest = trace.iloc[(trace["images_seen"] - ev["images_seen"]).abs().argmin()]
-            ax.scatter([ev["images_seen"]], [nearest[col]], marker="x", color="black", zorder=5)
+            if y is None:  # a per-block spike: mark it on the global trace
+                y = trace.iloc[(trace["images_seen"] - ev["images_seen"]).abs().argmin()][col]
+            ax.scatter([ev["images_seen"]], [y], marker="x", color="black", zorder=5)
         for _, ev in events[events["event"] == "diverged"].iterrows():
             ax.axvline(ev["images_seen"], color="red", linestyle="--", linewidth=1)
             if ax is axes[0, 0]:

@@ -26,7 +26,7 @@ from ladabench.results import Results, load_results
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_PUBLISHED = Path(ladabench.__file__).resolve().parents[1] / "baselines" / "published"
 #: per-run provenance keys that are not worth a summary line (they differ for every run)
-_PER_RUN_PROVENANCE = re.compile(r"seed|config_hash|slurm|hostname|started", re.I)
+_PER_RUN_PROVENANCE = re.compile(r"seed|config_hash|slurm|hostname|started|previous", re.I)
 
 
 def results_dir_of(arg: str | Path) -> Path:

@@ -73,7 +73,8 @@ def _lines(attn: str, seed: int, status: str, protocol: dict) -> list[dict]:
                               "protocol": protocol}}})
     if status == "diverged":
         lines.append({"kind": "event", "event": "spike", "step": 4000, "images_seen": DIVERGED_AT,
-                      "wall_time_s": 3600.0, "net": "D", "norm": 900.0})
+                      "wall_time_s": 3600.0, "name": "grad_norm/D", "value": 900.0,
+                      "median": 2.2})
         lines.append({"kind": "event", "event": "diverged", "step": 4000,
                       "images_seen": DIVERGED_AT, "wall_time_s": 3600.0, "reason": "nan loss"})
     return lines
@@ -95,7 +96,7 @@ def _summary(cfg: RunConfig, run_id: str, row: tuple) -> dict:
             "train_macs_total": 3 * (MACS_G[attn] + 708_919_296) * IMAGES,
             "img_per_s": ips, "peak_memory_bytes": 2 * 2**30, "final": final,
             "best": best if status != "diverged" else {},
-            "spikes": [{"step": 4000}] if status == "diverged" else [],
+            "spikes": 1 if status == "diverged" else 0,
             "diverged_at": {"step": 4000, "images_seen": DIVERGED_AT}
             if status == "diverged" else None,
             "error": None, "provenance_sha256": "0" * 64}
