@@ -105,6 +105,9 @@ class Trainer:
         loader = torch.utils.data.DataLoader(
             self.s.dataset, batch_sampler=sampler, num_workers=0,
             pin_memory=self.device.type == "cuda",
+            # its own generator: a DataLoader iterator draws a base seed, which must not shift
+            # the global stream (z, DiffAugment) when a resumed run creates a new iterator
+            generator=torch.Generator().manual_seed(self.t.seed),
         )
         fmt = torch.channels_last if self.t.channels_last else torch.contiguous_format
         for batch in loader:

@@ -1,0 +1,18 @@
+"""Training tests: a tiny registered preset, and one torch thread (the shared 2-core machine is
+oversubscribed; OpenMP spin-waits make 2 threads many times slower than 1 under load)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from .tiny import register_tiny
+
+register_tiny()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,187 @@
+"""End-to-end runs of a tiny 32×32 Lada GAN on the embedded digits (CPU)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from ladabench.config import RunConfig
+from ladabench.errors import ConfigError
+from ladabench.io import read_jsonl
+from ladabench.metrics.flops import count_params
+from ladabench.train import run
+from ladabench.train.checkpoint import load_checkpoint
+from ladabench.train.rundir import prepare_run_dir
+from ladabench.train.sampler import EpochBatchSampler
+
+from .tiny import tiny_overrides
+
+HERE = Path(__file__).parent
+# 40 steps of 8 images; checkpoints every 10 steps, logs every 5
+SCHEDULE = dict(images=320, log_every_images=40, checkpoint_every_images=80, sample_every_images=160)
+
+
+def _cfg(**train) -> RunConfig:
+    return RunConfig.model_validate(tiny_overrides(**{**SCHEDULE, **train}))
+
+
+def _assert_same_state(a: dict, b: dict) -> None:
+    assert a["step"] == b["step"] and a["images_seen"] == b["images_seen"]
+    for key in ("G", "D", "G_ema"):
+        for name, t in a[key].items():
+            assert torch.equal(t, b[key][name]), f"{key}.{name}"
+    for key in ("opt_G", "opt_D"):
+        for i, st in a[key]["state"].items():
+            for name, t in st.items():
+                assert torch.equal(t, b[key]["state"][i][name]), f"{key}[{i}].{name}"
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """One uninterrupted tiny run (EMA decay 0.9 so 40 steps visibly move the samples)."""
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("ref")
+    summary = run(_cfg(ema_decay=0.9), out, quiet=True)
+    return out, summary
+
+
+def test_tiny_run_trains_and_writes_the_run_directory(reference):
+    out, summary = reference
+    assert summary["status"] == "finished" and summary["step"] == 40 and summary["images_seen"] == 320
+    for name in ("config.yaml", "metrics.jsonl", "summary.json", "provenance.json", "checkpoints/last.pt",
+                 "samples/grid_000000000160.png", "samples/attn_000000000320.png",
+                 "samples/attn_000000000320.npz"):
+        assert (out / name).is_file(), name
+    train = [r for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "train"]
+    assert [r["images_seen"] for r in train] == list(range(40, 321, 40))
+    for r in train:
+        assert all(math.isfinite(r[k]) for k in ("loss/G", "loss/D", "r1", "grad_norm/G", "grad_norm/D"))
+        assert "grad_norm/G/stage8.block" in r and "grad_norm_mean/D" in r
+    early = np.load(out / "samples/attn_000000000160.npz")
+    late = np.load(out / "samples/attn_000000000320.npz")
+    assert early["stage0"].shape == (2, 2, 64) and late["stage2"].shape == (2, 2, 1024)
+    assert np.abs(early["images"].astype(float) - late["images"]).mean() > 2.0  # grey levels
+
+
+def test_summary_records_costs_and_provenance(reference):
+    out, summary = reference
+    assert json.loads((out / "summary.json").read_text()) == summary
+    cfg = RunConfig.model_validate(yaml.safe_load((out / "config.yaml").read_text()))
+    assert summary["config_hash"] == cfg.config_hash() == _cfg(ema_decay=0.9).config_hash()
+    from ladabench.models import build_discriminator, build_generator
+
+    assert summary["params"] == {"G": count_params(build_generator(cfg.model, 16)),
+                                 "D": count_params(build_discriminator(cfg.model))}
+    macs = summary["macs"]
+    assert summary["train_macs_total"] == 3 * (macs["G"] + macs["D"]) * 320
+    prov = (out / "provenance.json").read_bytes()
+    assert summary["provenance_sha256"] == hashlib.sha256(prov).hexdigest()
+    p = json.loads(prov)
+    assert p["seed"] == 0 and p["config_hash"] == cfg.config_hash() and p["packages"]["torch"]
+    assert summary["img_per_s"] > 0 and summary["peak_memory_bytes"] > 0
+
+
+def test_should_stop_interrupts_and_the_resumed_run_equals_the_reference(reference, tmp_path):
+    calls = iter(range(1, 100))
+    first = run(_cfg(ema_decay=0.9), tmp_path, quiet=True, should_stop=lambda: next(calls) == 13)
+    assert first["status"] == "interrupted" and first["step"] == 13
+    second = run(_cfg(ema_decay=0.9), tmp_path, quiet=True)
+    assert second["status"] == "finished"
+    events = [r["event"] for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "event"]
+    assert "resume" in events
+    _assert_same_state(load_checkpoint(tmp_path / "checkpoints/last.pt"),
+                       load_checkpoint(reference[0] / "checkpoints/last.pt"))
+
+
+def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(reference, tmp_path):
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text(yaml.safe_dump(_cfg(ema_decay=0.9).to_dict()))
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    killed = subprocess.run([sys.executable, str(HERE / "run_and_kill.py"), str(cfg_file), str(out), "27"],
+                            env=env, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert load_checkpoint(out / "checkpoints/last.pt")["step"] == 20  # steps 21-27 were lost
+    assert json.loads((out / "summary.json").read_text())["status"] == "running"
+    resumed = subprocess.run([sys.executable, str(HERE / "run_and_kill.py"), str(cfg_file), str(out), "0"],
+                             env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    _assert_same_state(load_checkpoint(out / "checkpoints/last.pt"),
+                       load_checkpoint(reference[0] / "checkpoints/last.pt"))
+
+
+class _NaNAt(torch.utils.data.Dataset):
+    """The digits with one image replaced by NaN (a corrupted sample)."""
+
+    def __init__(self, base, index: int) -> None:
+        self.base, self.index = base, index
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        x = self.base[i]
+        return torch.full_like(x, math.nan) if i == self.index else x
+
+
+def test_injected_nan_marks_the_run_diverged_at_that_step(tmp_path, monkeypatch):
+    import ladabench.data
+
+    real_build = ladabench.data.build_dataset
+    base = real_build(_cfg().data)
+    bad = EpochBatchSampler(len(base), 8, seed=0).batch_indices(22)[3]  # read at step 23
+    monkeypatch.setattr(ladabench.data, "build_dataset", lambda cfg: _NaNAt(real_build(cfg), bad))
+    summary = run(_cfg(), tmp_path, quiet=True)
+    assert summary["status"] == "diverged"
+    assert summary["diverged_at"] == {"step": 23, "images_seen": 184}
+    assert summary["step"] == 25  # stopped at the end of the log interval (one sync per interval)
+    last = load_checkpoint(tmp_path / "checkpoints/last.pt")
+    assert last["step"] == 20  # the last good checkpoint, not overwritten by the NaN state
+    assert all(torch.isfinite(t).all() for t in last["G"].values())
+    events = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r.get("event") == "diverged"]
+    assert [(e["step"], e["images_seen"]) for e in events] == [(23, 184)]
+
+
+def test_an_exception_marks_the_run_failed_with_one_line(tmp_path, monkeypatch):
+    from ladabench.train.loop import Trainer
+
+    def boom(self, real):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(Trainer, "train_step", boom)
+    with pytest.raises(RuntimeError):
+        run(_cfg(), tmp_path, quiet=True)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["error"] == "RuntimeError: boom"
+
+
+def test_a_run_directory_refuses_another_config(tmp_path):
+    prepare_run_dir(_cfg(), tmp_path)
+    with pytest.raises(ConfigError, match=r"config.yaml: this run directory holds config hash \w{12}, "
+                                          r"the requested config has hash \w{12}"):
+        prepare_run_dir(_cfg(g_lr=1e-3), tmp_path)
+    prepare_run_dir(_cfg(device="cpu"), tmp_path)  # machine keys do not change the experiment
+
+
+@pytest.mark.slow
+def test_a_few_hundred_steps_at_paper_settings_stay_finite_and_move_the_ema(tmp_path):
+    cfg = RunConfig.model_validate(tiny_overrides(
+        images=8 * 300, log_every_images=8 * 50, checkpoint_every_images=8 * 300,
+        sample_every_images=8 * 100))
+    summary = run(cfg, tmp_path, quiet=True)
+    assert summary["status"] == "finished" and summary["images_seen"] == 2400
+    train = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "train"]
+    assert all(math.isfinite(r["loss/D"]) and math.isfinite(r["loss/G"]) for r in train)
+    first = np.load(tmp_path / "samples/attn_000000000800.npz")["images"].astype(float)
+    last = np.load(tmp_path / "samples/attn_000000002400.npz")["images"].astype(float)
+    assert np.abs(first - last).mean() > 2.0

@@ -1,0 +1,69 @@
+"""The D and G steps: reference semantics (ladagan.md §7) on stand-in models."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ladabench.train.config import TrainConfig
+from ladabench.train.observe import GradNorms
+from ladabench.train.steps import Models, d_step, g_step
+
+from .standins import BrightnessD, InvariantD, TinyD, TinyG
+
+
+def _models(D=None):
+    torch.manual_seed(0)
+    G, D = TinyG(), D or TinyD()
+    opt = lambda m: torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.5, 0.99), eps=1e-7)
+    return Models(G, D, opt(G), opt(D)), GradNorms(G, "G"), GradNorms(D, "D")
+
+
+def _cfg(**kw):
+    return TrainConfig(batch_size=4, noise_dim=4, **kw)
+
+
+def _real():
+    return torch.rand(4, 3, 8, 8) * 2 - 1
+
+
+def test_without_bcr_real_and_fake_go_through_d_separately_and_augmented():
+    m, gn, dn = _models()
+    real = _real()
+    stats, norms = d_step(m, real, _cfg(diffaug="color"), dn, do_r1=True)
+    assert [len(x) for x in m.D.inputs] == [4, 4]  # separate calls: separate BN statistics
+    seen_real = m.D.inputs[0]
+    assert seen_real.requires_grad and not torch.equal(seen_real, real)  # R1 on augmented reals
+    assert stats["r1"] > 0 and stats["cr"] == 0
+    assert norms.shape == (2 + 2,) and torch.isfinite(norms).all()
+
+
+def test_with_bcr_adversarial_and_r1_use_unaugmented_images_and_one_2b_call():
+    m, gn, dn = _models()
+    real = _real()
+    stats, _ = d_step(m, real, _cfg(bcr=True, diffaug="color"), dn, do_r1=True)
+    assert [len(x) for x in m.D.inputs] == [4, 4, 8]
+    assert torch.equal(m.D.inputs[0].detach(), real)
+    assert not m.D.inputs[2].requires_grad  # augmented copies under stop_gradient
+    assert stats["cr"] > 0
+
+
+def test_bcr_loss_is_zero_for_an_augmentation_invariant_d():
+    m, _, dn = _models(InvariantD())
+    stats, _ = d_step(m, _real(), _cfg(bcr=True, diffaug="color,translation,cutout"), dn, do_r1=True)
+    assert stats["cr"].item() == 0.0
+    m, _, dn = _models(BrightnessD())
+    stats, _ = d_step(m, _real(), _cfg(bcr=True, diffaug="color"), dn, do_r1=True)
+    assert stats["cr"].item() > 0.0
+
+
+@pytest.mark.parametrize("bcr", [False, True])
+def test_g_step_freezes_d_and_augments_only_without_bcr(bcr):
+    m, gn, _ = _models()
+    d_before = [p.detach().clone() for p in m.D.parameters()]
+    stats, norms = g_step(m, 4, _cfg(bcr=bcr, diffaug="color"), gn, torch.device("cpu"))
+    assert all(p.grad is None for p in m.D.parameters()) and all(p.requires_grad for p in m.D.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(d_before, m.D.parameters()))
+    (seen,) = m.D.inputs
+    assert (seen.abs() <= 1).all() == bcr  # tanh output unaugmented; brightness leaves [-1, 1]
+    assert torch.isfinite(stats["loss/G"]) and norms[0] > 0
+
