@@ -83,7 +83,7 @@ _BASES: dict[str, dict[str, Any]] = {
         "data": {"name": "stacked_digits", "resolution": 32},
         "train": {"batch_size": 16, "images": 2_048, "log_every_images": 128,
                   "sample_every_images": 1_024, "checkpoint_every_images": 512},
-        "eval": {"metrics": ["modes", "kl_modes"], "extractor": "digits-cnn", "every_images": 0,
+        "eval": {"metrics": ["modes"], "extractor": "digits-cnn", "every_images": 0,
                  "n_gen": 1_000, "n_real": 1_000, "final_n_gen": 2_000, "final_n_real": 2_000,
                  "batch_size": 100},
     },

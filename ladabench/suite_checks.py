@@ -1,6 +1,6 @@
 """Checks on one resolved RunConfig that the pydantic schema cannot express: capability of the
-model (attention shapes, preset), preset/resolution agreement, registered data set and
-schedule sanity. Each returns ``(key.path, message)`` problems instead of raising, so
+model (attention shapes, preset), preset/resolution agreement, registered data set,
+metrics and extractor, and schedule sanity. Each returns ``(key.path, message)`` problems instead of raising, so
 a suite reports all of them at once."""
 from __future__ import annotations
 
@@ -43,9 +43,26 @@ def _train_problems(cfg: RunConfig) -> list[tuple[str, str]]:
     return []
 
 
+def _eval_problems(cfg: RunConfig) -> list[tuple[str, str]]:
+    from ladabench.data import DATASETS
+    from ladabench.metrics.evaluation import METRICS
+    from ladabench.metrics.extractors import get_extractor
+
+    out = [("eval.metrics", METRICS.unknown_message(m)) for m in cfg.eval.metrics if m not in METRICS]
+    try:
+        get_extractor(cfg.eval.extractor)
+    except ConfigError as e:
+        out.append(("eval.extractor", str(e).removeprefix("eval.extractor: ")))
+    source = DATASETS.get(cfg.data.name) if cfg.data.name in DATASETS else None
+    if "modes" in cfg.eval.metrics and source is not None and not hasattr(source, "mode_labels"):
+        out.append(("eval.metrics", f"'modes' needs a data set with Stacked-MNIST modes "
+                    f"(stacked_digits), got data.name {cfg.data.name!r}"))
+    return out
+
+
 def check_run(cfg: RunConfig) -> list[tuple[str, str]]:
     """Every problem of one run as ``(key.path, message)``; empty when it can be launched."""
-    return _model_problems(cfg) + _data_problems(cfg) + _train_problems(cfg)
+    return _model_problems(cfg) + _data_problems(cfg) + _train_problems(cfg) + _eval_problems(cfg)
 
 
 def check_scaling(options: dict) -> list[tuple[str, str]]:
