@@ -37,3 +37,14 @@ def test_read_jsonl_raises_on_corrupt_middle_line(tmp_path):
     path.write_text('{"step": 1}\nnot json\n{"step": 3}\n')
     with pytest.raises(json.JSONDecodeError):
         io.read_jsonl(path)
+
+
+def test_atomic_files_get_the_umask_mode(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        io.write_text(tmp_path / "r.html", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.html").stat().st_mode & 0o777 == 0o644
