@@ -1,0 +1,62 @@
+"""``ladabench train``: config errors before any work, a tiny run end to end."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from ladabench.cli import main
+from train.tiny import register_tiny, tiny_overrides
+
+register_tiny()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _config(tmp_path, data) -> str:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_unknown_key_fails_before_anything_is_built(tmp_path, capsys):
+    data = tiny_overrides()
+    data["train"]["bach_size"] = 4
+    code = main(["train", _config(tmp_path, data), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cfg.yaml: train.bach_size: unknown key (did you mean 'batch_size'?)" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_wrong_type_and_bad_policy_through_set_name_the_key(tmp_path, capsys):
+    cfg = _config(tmp_path, tiny_overrides())
+    assert main(["train", cfg, "--set", "train.images=lots", "--out", str(tmp_path / "r")]) == 2
+    assert "train.images: Input should be a valid integer" in capsys.readouterr().err
+    assert main(["train", cfg, "--set", "train.diffaug=color,flip", "--out", str(tmp_path / "r")]) == 2
+    assert "unknown DiffAugment policy 'flip'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_bf16_on_cpu_is_an_impossible_combination(tmp_path, capsys):
+    cfg = _config(tmp_path, tiny_overrides())
+    assert main(["train", cfg, "--set", "train.amp=bf16", "--device", "cpu", "--out", str(tmp_path / "r")]) == 2
+    assert "train.amp: 'bf16' autocast is a GPU option" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_tiny_run_through_the_cli(tmp_path, capsys):
+    cfg = _config(tmp_path, tiny_overrides(images=8 * 4, log_every_images=16))
+    out = tmp_path / "run"
+    assert main(["train", cfg, "--out", str(out), "--quiet", "--device", "cpu"]) == 0
+    assert capsys.readouterr().out.startswith(f"finished: {out} (step 4, 32 images")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["images_seen"] == 32
