@@ -10,13 +10,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ladabench.attention import build_attention
+from ladabench.attention import TokenAttention, build_attention
+from ladabench.init import orthogonal_init_
 
 #: Keras LayerNormalization epsilon (the PyTorch port uses 1e-5 in D; TF is the reference)
 LN_EPS = 1e-6
 #: Keras BatchNormalization(momentum=0.99, epsilon=1e-3); torch's momentum weighs the new batch
 BN_MOMENTUM, BN_EPS = 0.01, 1e-3
 LRELU_SLOPE = 0.2
+
+
+def init_tf_(module: nn.Module) -> nn.Module:
+    """TF init (orthogonal kernels and embeddings, zero biases) for every layer except the
+    token-attention layers, which initialise themselves the same way in their constructor (plus
+    variant-specific tables, e.g. Swin's relative bias); skipping them avoids doing the QR twice.
+    """
+    for child in module.children():
+        if isinstance(child, TokenAttention):
+            continue
+        if any(True for _ in child.children()):
+            init_tf_(child)
+        else:
+            orthogonal_init_(child)
+    return module
 
 
 def batch_norm(channels: int) -> nn.BatchNorm2d:

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ladabench.init import orthogonal_init_
 from ladabench.models.blocks import (
     LRELU_SLOPE,
     DiscriminatorBlock,
     PositionEmbedding,
     batch_norm,
+    init_tf_,
     nchw_to_tokens,
     nhwc_to_nchw,
     space_to_depth,
@@ -98,7 +98,7 @@ class Discriminator(nn.Module):
             nn.LeakyReLU(LRELU_SLOPE),
             nn.Conv2d(out1, 1, 4, bias=False),  # 'valid': 8×8 -> 5×5
         )
-        orthogonal_init_(self)
+        init_tf_(self)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         """img: (B, 3, R, R) -> logits (B, 25)."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ladabench.init import orthogonal_init_
 from ladabench.models.blocks import (
     LRELU_SLOPE,
     GeneratorBlock,
     PositionEmbedding,
     batch_norm,
+    init_tf_,
     depth_to_space,
     nchw_to_tokens,
     nhwc_to_nchw,
@@ -91,7 +91,7 @@ class Generator(nn.Module):
         self.decoder = conv_decoder(dims[-1], preset.dec_dim) if preset.dec_dim else None
         out_in = preset.dec_dim[-1] if preset.dec_dim else dims[-1] // self.patch**2
         self.ch_conv = nn.Conv2d(out_in, 3, 3, padding=1)
-        orthogonal_init_(self)
+        init_tf_(self)
 
     def forward(self, z: torch.Tensor, return_attn: bool = False):
         """z: (B, noise_dim) -> img (B, 3, R, R), or (img, [attn (B, h, N) per stage])."""
