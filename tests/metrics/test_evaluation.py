@@ -1,0 +1,44 @@
+"""The metric registry and ``evaluate``: names, errors, protocol stamps, generator state."""
+from __future__ import annotations
+
+import pytest
+
+from ladabench.errors import ConfigError, RegistryError
+from ladabench.metrics import evaluate, list_metrics
+
+CONTRACT_4_KEYS = {"metric", "extractor", "weights_sha256", "n_gen", "n_real", "real_split", "dataset",
+                   "resolution", "standard", "library"}
+
+
+def test_registered_metrics():
+    assert list_metrics() == ["fid", "kid", "modes"]
+
+
+def test_unknown_metric_fails_before_any_work(make_cfg, generators):
+    with pytest.raises(RegistryError, match=r"unknown metric 'fdi' \(did you mean 'fid'\?\); available: fid, kid, modes"):
+        evaluate(generators[1](), make_cfg(), 10, 10, "cpu", metrics=["fdi"])
+
+
+def test_unknown_extractor(make_cfg, generators):
+    with pytest.raises(ConfigError) as err:
+        evaluate(generators[1](), make_cfg(extractor="clip"), 10, 10, "cpu")
+    assert str(err.value) == (
+        "eval.extractor: unknown extractor 'clip'; available: digits-cnn, inception-v3-compat"
+    )
+
+
+def test_protocol_stamp_and_generator_mode(metrics_cache, make_cfg, generators):
+    g = generators[1]()
+    g.train()
+    cfg = make_cfg(real_split="test")
+    res = evaluate(g, cfg, n_gen=40, n_real=5000, device="cpu", metrics=["fid", "kid"])
+    assert g.training  # restored after sampling in eval mode
+    fid, kid = res["fid"]["protocol"], res["kid"]["protocol"]
+    assert CONTRACT_4_KEYS <= set(fid)
+    assert fid["metric"] == "fid" and kid["metric"] == "kid"
+    assert (fid["extractor"], fid["standard"], fid["dataset"], fid["real_split"]) == ("digits-cnn", False, "digits", "test")
+    assert (fid["n_gen"], fid["n_real"], fid["resolution"]) == (40, 1000, 32)  # n_real capped at the split
+    assert fid["library"] == "torch-fidelity 0.4.0" and len(fid["weights_sha256"]) == 64
+    assert (kid["kid_subsets"], kid["kid_subset_size"]) == (100, 40)
+    assert {k: v for k, v in kid.items() if not k.startswith("kid_")} == {**fid, "metric": "kid"}
+    assert res["fid"]["std"] is None and res["kid"]["std"] >= 0
