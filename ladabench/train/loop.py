@@ -78,9 +78,9 @@ class Trainer:
     def wall_time(self) -> float:
         return self.wall_before + time.perf_counter() - self.start
 
-    def event(self, name: str, **details) -> None:
+    def event(self, event: str, **details) -> None:
         append_jsonl(self.rd.metrics, {
-            "kind": "event", "event": name, "step": self.step,
+            "kind": "event", "event": event, "step": self.step,
             "images_seen": self.images_seen, "wall_time_s": self.wall_time(), **details,
         })
 

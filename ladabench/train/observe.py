@@ -8,7 +8,6 @@ gradient norms against their rolling median (spikes), (c) averages the interval 
 """
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -104,7 +103,7 @@ class StatsLog:
         out = {n: float(v) for n, v in zip(self.names, mean) if not n.startswith("_")}
         r1_steps = data[:, self.names.index(R1_ON)].sum()
         r1_col = data[:, self.names.index("r1")].sum()
-        out["r1"] = float(r1_col / r1_steps) if r1_steps else math.nan
+        out["r1"] = float(r1_col / r1_steps) if r1_steps else None  # no R1 step in the interval
         return out
 
     def _spikes(self, data: np.ndarray, steps: list[int]) -> list[dict]:

@@ -54,8 +54,8 @@ def seed_everything(t: TrainConfig) -> None:
     torch.manual_seed(t.seed)
 
 
-def make_adam(params, lr: float, t: TrainConfig, device: torch.device) -> torch.optim.Adam:
-    """Adam with Keras epsilon; the fused kernel on CUDA and CPU (same update, fewer launches)."""
+def make_adam(params, lr: float, t: TrainConfig) -> torch.optim.Adam:
+    """Adam with Keras epsilon; the fused kernel (CUDA and CPU): same update, fewer launches."""
     return torch.optim.Adam(params, lr=lr, betas=t.betas, eps=t.adam_eps, fused=True)
 
 
@@ -89,8 +89,8 @@ def build_setup(cfg: RunConfig, device: torch.device, dataset=None) -> TrainSetu
     seed_everything(t)
     G, D = build_models(cfg, device)
     G_ema = make_ema(G)
-    opt_G = make_adam(G.parameters(), t.g_lr, t, device)
-    opt_D = make_adam(D.parameters(), t.d_lr, t, device)
+    opt_G = make_adam(G.parameters(), t.g_lr, t)
+    opt_D = make_adam(D.parameters(), t.d_lr, t)
     ema = EMAUpdater(G_ema, G, t.ema_decay)
     G_run = torch.compile(G) if t.compile else G
     D_run = torch.compile(D) if t.compile and t.r1_weight == 0 else D

@@ -182,6 +182,8 @@ def test_a_few_hundred_steps_at_paper_settings_stay_finite_and_move_the_ema(tmp_
     assert summary["status"] == "finished" and summary["images_seen"] == 2400
     train = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "train"]
     assert all(math.isfinite(r["loss/D"]) and math.isfinite(r["loss/G"]) for r in train)
+    spikes = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r.get("event") == "spike"]
+    assert summary["spikes"] == len(spikes)  # spikes are logged and counted, the run goes on
     first = np.load(tmp_path / "samples/attn_000000000800.npz")["images"].astype(float)
     last = np.load(tmp_path / "samples/attn_000000002400.npz")["images"].astype(float)
     assert np.abs(first - last).mean() > 2.0
