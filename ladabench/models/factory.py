@@ -81,8 +81,10 @@ def _check_g_conv(cfg: ModelConfig, p: Preset) -> None:
             )
 
 
-def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None) -> Preset:
-    """Run every construction-time check without building; return the resolved preset.
+def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
+                          models: str = "GD") -> Preset:
+    """Run every construction-time check of the ``models`` ("G", "D" or "GD") without
+    building; return the resolved preset.
 
     Raises RegistryError (unknown preset/attention), ConfigError (bad key/option) or
     CapabilityError (a variant cannot run at that shape), prefixed with the config key.
@@ -91,7 +93,8 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None) -> Pre
     if noise_dim is not None:
         preset = dataclasses.replace(preset, noise_dim=noise_dim)
     _check_preset(cfg.preset, preset)
-    _check_g_conv(cfg, preset)
+    if "G" in models:
+        _check_g_conv(cfg, preset)
     for place in cfg.stage_attention_options:
         if place not in (*G_PLACES, D_PLACE):
             raise ConfigError(f"model.stage_attention_options: unknown place {place!r}; "
@@ -100,6 +103,8 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None) -> Pre
         get_attention(name)
         check_options(name, opts)
     for pl in placements(cfg, preset):
+        if ("D" if pl.place == D_PLACE else "G") not in models:
+            continue
         try:
             validate_attention(pl.attention, pl.dim, pl.heads, pl.seq_len, **pl.options)
         except ConfigError as e:
@@ -110,7 +115,7 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None) -> Pre
 
 def build_generator(cfg: ModelConfig, noise_dim: int | None = None) -> Generator:
     """The generator of ``cfg`` (``noise_dim`` None = the preset's, 128 for every preset)."""
-    preset = validate_model_config(cfg, noise_dim)
+    preset = validate_model_config(cfg, noise_dim, models="G")
     g = [pl for pl in placements(cfg, preset) if pl.place in G_PLACES]
     return Generator(preset, [pl.attention for pl in g], [pl.options for pl in g],
                      conv=cfg.g_conv, mlp_residual=cfg.g_mlp_residual)
@@ -118,7 +123,7 @@ def build_generator(cfg: ModelConfig, noise_dim: int | None = None) -> Generator
 
 def build_discriminator(cfg: ModelConfig) -> Discriminator:
     """The discriminator of ``cfg`` (conv-only when ``cfg.d_transformer`` is False)."""
-    preset = validate_model_config(cfg)
+    preset = validate_model_config(cfg, models="D")
     d = [pl for pl in placements(cfg, preset) if pl.place == D_PLACE]
     return Discriminator(preset, cfg.d_attention, d[0].options if d else None,
                          transformer=cfg.d_transformer)
