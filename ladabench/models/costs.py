@@ -48,7 +48,8 @@ class CostRow:
 
 
 def _bn_stats(module: nn.Module) -> int:
-    return sum(b.numel() for name, b in module.named_buffers() if name.endswith(("running_mean", "running_var")))
+    stats = ("running_mean", "running_var")
+    return sum(b.numel() for name, b in module.named_buffers() if name.endswith(stats))
 
 
 def _model_rows(key: tuple[str, str, str], model: nn.Module, x: torch.Tensor,
