@@ -1,0 +1,141 @@
+"""Launching through submitit with real (tiny) training runs: a suite run twice is a no-op the
+second time, a run killed mid-way resumes from its checkpoint, and SIGUSR2 makes a RunJob stop
+at a step boundary, hand over to submitit's requeue handler and continue when resubmitted."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ladabench.io import read_jsonl
+from ladabench.launch import RunJob, run_suite
+from ladabench.suite import load_suite
+
+TINY = Path(__file__).resolve().parent / "suites" / "tiny.yaml"
+
+
+def summary(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def events(run_dir: Path, name: str) -> list[dict]:
+    return [r for r in read_jsonl(run_dir / "metrics.jsonl") if r.get("event") == name]
+
+
+def train_images(run_dir: Path) -> list[int]:
+    return [r["images_seen"] for r in read_jsonl(run_dir / "metrics.jsonl") if r["kind"] == "train"]
+
+
+def files(root: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in root.rglob("*")
+            if p.is_file() and ".submitit" not in p.parts}
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_local_suite_run_twice_second_is_a_noop(tmp_path):
+    results = tmp_path / "results"
+    log: list[str] = []
+    assert run_suite(TINY, "local", max_parallel=2, results_root=results, log=log.append) == 0
+    suite = load_suite(TINY, results_root=results)
+    for run in suite.runs:
+        s = summary(run.run_dir)
+        assert (s["status"], s["images_seen"], s["run_id"]) == ("finished", 8, run.run_id)
+        assert s["config_hash"] == run.config.config_hash()
+        assert train_images(run.run_dir) == [4, 8]
+    before = files(results)
+    log.clear()
+    assert run_suite(TINY, "local", max_parallel=2, results_root=results, log=log.append) == 0
+    assert log == [f"finished  {r.run_id} (skipped)" for r in suite.runs] + ["0 runs launched, 0 failed"]
+    assert files(results) == before
+
+
+@pytest.mark.slow
+def test_run_killed_midway_resumes_on_the_next_run(tmp_path):
+    results = tmp_path / "results"
+    args = ["--only", "lada", "--set", "train.images=32", "--results", str(results)]
+    (run,) = load_suite(TINY, sets=["train.images=32"], results_root=results).runs[:1]
+    proc = subprocess.Popen([sys.executable, "-m", "ladabench.cli", "run", str(TINY),
+                             "--executor", "debug", *args], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
+                 and events(run.run_dir, "checkpoint"), 180, "the first checkpoint")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed = summary(run.run_dir)
+    assert killed["status"] == "running"  # SIGKILL: nobody could write anything else
+    checkpointed = events(run.run_dir, "checkpoint")[-1]["images_seen"]
+    assert 0 < checkpointed < 32
+
+    assert run_suite(TINY, "debug", only="lada", sets=["train.images=32"],
+                     results_root=results, log=lambda s: None) == 0
+    (resume,) = events(run.run_dir, "resume")
+    assert resume["images_seen"] >= checkpointed > 0
+    after = [r["images_seen"] for r in read_jsonl(run.run_dir / "metrics.jsonl")
+             if r["kind"] == "train" and r["wall_time_s"] >= resume["wall_time_s"]]
+    assert after and after[0] > resume["images_seen"] and after[-1] == 32
+    assert summary(run.run_dir)["status"] == "finished"
+
+
+def test_sigusr2_checkpoints_hands_over_to_submitit_and_resumes(tmp_path):
+    """In-process version of the SLURM requeue path: the handler submitit installed before the
+    job (here a recorder) is called once the trainer has stopped at a step boundary."""
+    (run,) = load_suite(TINY, sets=["train.images=32", "train.checkpoint_every_images=32"],
+                        results_root=tmp_path).runs[:1]
+    job = RunJob(str(run.run_dir), run.config.to_dict(), load_suite(TINY).plugins)
+    handed_over: list[int] = []
+    previous = signal.signal(signal.SIGUSR2, lambda signum, frame: handed_over.append(signum))
+
+    def send_when_training() -> None:
+        wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
+                 and train_images(run.run_dir), 180, "the first train line")
+        os.kill(os.getpid(), signal.SIGUSR2)
+
+    sender = threading.Thread(target=send_when_training)
+    try:
+        sender.start()
+        first = job()
+        sender.join()
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert first["status"] == "interrupted" and handed_over == [signal.SIGUSR2]
+    stopped_at = first["images_seen"]
+    assert 0 < stopped_at < 32 and stopped_at % 4 == 0  # a step boundary
+    assert events(run.run_dir, "checkpoint")[-1]["images_seen"] == stopped_at
+
+    delayed = job.checkpoint()
+    (requeue,) = events(run.run_dir, "requeue")
+    assert requeue["images_seen"] == stopped_at
+    assert isinstance(delayed.function, RunJob) and delayed.function is not job
+    final = delayed.function(*delayed.args, **delayed.kwargs)
+    assert final["status"] == "finished" and final["images_seen"] == 32
+    (resume,) = events(run.run_dir, "resume")
+    assert resume["images_seen"] == stopped_at
+    assert train_images(run.run_dir) == sorted(set(train_images(run.run_dir)))
+
+
+def test_force_restarts_from_scratch(tmp_path, executor="debug"):
+    results = tmp_path / "results"
+    kw = dict(only="swin", results_root=results, log=lambda s: None)
+    assert run_suite(TINY, executor, **kw) == 0
+    (run,) = [r for r in load_suite(TINY, results_root=results).runs if "swin" in r.run_id]
+    marker = run.run_dir / "stale.txt"
+    marker.write_text("from the first run")
+    assert run_suite(TINY, executor, force=True, **kw) == 0
+    assert not marker.exists()
+    assert summary(run.run_dir)["status"] == "finished"
+    assert events(run.run_dir, "resume") == []
