@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channels-last", action="store_true", help="NHWC layout (departure)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scaling", action="store_true",
-                        help="run ladabench.metrics.scaling.run_scaling instead")
+                        help="run the attention scaling sweep instead (default settings, writes "
+                             "results/scaling; all options: python -m ladabench.metrics.scaling -h)")
 
 
 def _config(args: argparse.Namespace):
@@ -46,9 +47,10 @@ def _config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     if args.scaling:
-        from ladabench.metrics.scaling import run_scaling
+        from ladabench.metrics.scaling import bench_scaling
 
-        return run_scaling(args)
+        # only --device is shared; the sweep's own options: python -m ladabench.metrics.scaling -h
+        return bench_scaling(argparse.Namespace(device=args.device))
     from ladabench.metrics.throughput import measure_throughput
     from ladabench.train.setup import resolve_device
 

@@ -5,12 +5,12 @@ Statuses in ``summary.json``: ``running`` while training; ``finished``; ``diverg
 checkpoint is written first; Ctrl-C: resumes from the last periodic checkpoint); ``failed`` (an exception, ``error`` = one line). A directory holding
 ``checkpoints/last.pt`` is resumed; a ``finished`` or ``diverged`` one is returned untouched.
 
-Costs: ``params``/``macs`` count one forward of one image (fvcore, matrix products only,
-``ladabench.metrics.flops``). ``train_macs_total`` ≈ 3 × (MACs_G + MACs_D) × images seen: the
-usual "backward = 2 × forward" rule applied to one G and one D forward per image. It ignores
-the second D forward in the D step, the R1 double backward and augmentation, so it
-underestimates the work actually done (by roughly 2× with R1 every step); it is a comparable
-scale across attention variants, not a measurement.
+Costs (``ladabench.metrics.costs``): ``params``/``macs`` count one forward of one image (fvcore,
+matrix products only); ``train_macs_total`` = 3 × (MACs_G + MACs_D) × images seen, an
+approximation (forward + backward of each model per image; it ignores D's second pass on the
+fakes, the repeated G forward of the D step and the R1 double backward, so it under-counts the
+real work): a comparable cost axis across variants, not a measurement. The convention strings
+are stored in ``summary.cost_convention``.
 """
 from __future__ import annotations
 
@@ -40,16 +40,13 @@ def peak_memory_bytes(device: torch.device) -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def model_costs(trainer: Trainer) -> dict:
-    """Params and one-image MACs of G and D (fvcore, ``ladabench.metrics.flops``)."""
-    from ladabench.metrics.flops import count_flops
+def costs(trainer: Trainer) -> dict:
+    """``params``, ``macs`` (one forward, one image) and ``cost_convention`` of G and D."""
+    from ladabench.metrics.costs import model_costs
 
-    s, dev = trainer.s, trainer.device
-    z = torch.zeros(1, trainer.t.noise_dim, device=dev)
-    res = trainer.cfg.data.resolution
-    g = count_flops(s.G, z)  # G, not the EMA copy: the EMA's parameters are frozen
-    d = count_flops(s.D, torch.zeros(1, 3, res, res, device=dev))
-    return {"params": {"G": g.params, "D": d.params}, "macs": {"G": g.macs, "D": d.macs}}
+    # G, not the EMA copy: count_params counts trainable parameters and the EMA's are frozen
+    c = model_costs(trainer.s.G, trainer.s.D, trainer.t.noise_dim, trainer.cfg.data.resolution)
+    return {"params": c["params"], "macs": c["macs"], "cost_convention": c["convention"]}
 
 
 def evaluator(cfg: RunConfig, trainer: Trainer) -> Callable[[int], dict] | None:
@@ -83,9 +80,11 @@ def evaluate_ema(trainer: Trainer, n_gen: int, n_real: int) -> dict:
 
 
 def _finish(summary: dict, trainer: Trainer, status: str) -> None:
+    from ladabench.metrics.costs import training_macs
+
     cost = 0
     if summary.get("macs"):
-        cost = 3 * (summary["macs"]["G"] + summary["macs"]["D"]) * trainer.images_seen
+        cost = training_macs(summary["macs"]["G"], summary["macs"]["D"], trainer.images_seen)
     rate = trainer.trained_images / trainer.train_seconds if trainer.train_seconds else None
     summary.update(
         status=status, step=trainer.step, images_seen=trainer.images_seen,
@@ -101,7 +100,7 @@ def _train(cfg: RunConfig, rd: RunDir, device, summary: dict, quiet: bool, shoul
         trainer.restore(rd.last)
         trainer.event("resume", from_step=trainer.step)
     if not summary.get("macs"):
-        summary.update(model_costs(trainer))
+        summary.update(costs(trainer))
     status = trainer.train(should_stop, evaluator(cfg, trainer))
     if status == "finished" and cfg.eval.metrics:
         results = evaluate_ema(trainer, cfg.eval.final_n_gen, cfg.eval.final_n_real)

@@ -28,3 +28,12 @@ def test_bench_errors(capsys):
     assert "unknown preset 'cifar10_23' (did you mean 'cifar10_32'?)" in capsys.readouterr().err
     assert main(["bench", "--preset", "tiny_32", "--amp", "bf16", "--device", "cpu"]) == 2
     assert "bf16" in capsys.readouterr().err
+
+
+def test_scaling_flag_dispatches_to_the_scaling_sweep(monkeypatch):
+    import ladabench.metrics.scaling as scaling
+
+    seen = []
+    monkeypatch.setattr(scaling, "bench_scaling", lambda args: seen.append(vars(args)) or 0)
+    assert main(["bench", "--scaling", "--device", "cpu"]) == 0
+    assert seen == [{"device": "cpu"}]

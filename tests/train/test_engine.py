@@ -173,6 +173,34 @@ def test_a_run_directory_refuses_another_config(tmp_path):
     prepare_run_dir(_cfg(device="cpu"), tmp_path)  # machine keys do not change the experiment
 
 
+def test_in_training_eval_keeps_the_best_fid_and_leaves_training_untouched(reference, tmp_path,
+                                                                           monkeypatch):
+    """Evaluations (every 10 steps here) use forked RNG: the trained state equals the reference."""
+    import ladabench.metrics
+
+    values = iter([5.0, 3.0, 4.0, 6.0, 2.5])  # 4 in-training evals, then the final one
+
+    def fake_evaluate(generator, cfg, n_gen, n_real, device):
+        torch.randn(100)  # draws from the global RNG, as a real evaluation does
+        assert not generator.training and (n_gen, n_real) in ((7, 9), (11, 13))
+        return {"fid": {"value": next(values), "std": None, "protocol": {"n_gen": n_gen}}}
+
+    monkeypatch.setattr(ladabench.metrics, "evaluate", fake_evaluate)
+    data = tiny_overrides(**SCHEDULE, ema_decay=0.9)
+    data["eval"] = {"metrics": ["fid"], "every_images": 80, "n_gen": 7, "n_real": 9,
+                    "final_n_gen": 11, "final_n_real": 13}
+    summary = run(RunConfig.model_validate(data), tmp_path, quiet=True)
+    evals = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "eval"]
+    assert [(r["images_seen"], r["results"]["fid"]["value"]) for r in evals] == [
+        (80, 5.0), (160, 3.0), (240, 4.0), (320, 6.0)]
+    assert summary["best"]["fid"]["value"] == 3.0 and summary["best"]["fid"]["images_seen"] == 160
+    assert load_checkpoint(tmp_path / "checkpoints/best.pt")["images_seen"] == 160
+    assert summary["final"]["fid"] == {"value": 2.5, "std": None, "protocol": {"n_gen": 11},
+                                       "images_seen": 320}
+    _assert_same_state(load_checkpoint(tmp_path / "checkpoints/last.pt"),
+                       load_checkpoint(reference[0] / "checkpoints/last.pt"))
+
+
 @pytest.mark.slow
 def test_a_few_hundred_steps_at_paper_settings_stay_finite_and_move_the_ema(tmp_path):
     cfg = RunConfig.model_validate(tiny_overrides(
