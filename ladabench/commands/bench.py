@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lazy R1 every k D steps (departure; paper: 1)")
     parser.add_argument("--compile", action="store_true", help="torch.compile G (departure)")
     parser.add_argument("--channels-last", action="store_true", help="NHWC layout (departure)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU intra-op threads (default: torch's; on a shared machine 1 "
+                             "avoids OpenMP stalls when another process holds a core)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--scaling", action="store_true",
                         help="run the attention scaling sweep instead (default settings, writes "
@@ -51,10 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
         # only --device is shared; the sweep's own options: python -m ladabench.metrics.scaling -h
         return bench_scaling(argparse.Namespace(device=args.device))
+    import torch
+
     from ladabench.metrics.throughput import measure_throughput
     from ladabench.train.setup import resolve_device
 
     cfg = _config(args)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     result = measure_throughput(cfg, resolve_device(args.device), args.steps, args.warmup)
     if args.json:
         print(json.dumps(result, sort_keys=True))
@@ -62,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result['preset']} / {args.attention} on {result['device_name']} "
           f"(batch {result['batch']}, amp {result['amp']}, torch {result['torch']})")
     print(f"  train step (D + G, R1 every {result['r1_interval']}, DiffAugment {result['diffaug']}): "
-          f"{result['train_img_per_s']:.1f} img/s ({result['s_per_step']:.2f} s/step)")
+          f"{result['train_img_per_s']:.1f} img/s ({result['s_per_step']:.2f} s/step, "
+          f"{result['cpu_s_per_step']:.2f} s process CPU time)")
     print(f"  G forward (EMA, no grad): {result['g_forward_img_per_s']:.1f} img/s")
     return 0

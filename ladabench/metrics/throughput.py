@@ -22,23 +22,30 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _timed(fn, steps: int, warmup: int, device: torch.device) -> float:
-    """Seconds per call of ``fn`` (mean over ``steps`` after ``warmup`` untimed calls)."""
+def _timed(fn, steps: int, warmup: int, device: torch.device) -> tuple[float, float]:
+    """(wall, process CPU) seconds per call of ``fn``, means over ``steps`` after ``warmup``.
+
+    The CPU time tells a loaded machine apart from a slow step: on a shared CPU the wall time
+    grows with the load, the CPU time much less.
+    """
     for _ in range(warmup):
         fn()
     _sync(device)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         fn()
     _sync(device)
-    return (time.perf_counter() - start) / steps
+    return (time.perf_counter() - start) / steps, (time.process_time() - cpu) / steps
 
 
-def measure_throughput(cfg: RunConfig, device: torch.device, steps: int = 5, warmup: int = 2) -> dict[str, Any]:
+def measure_throughput(
+    cfg: RunConfig, device: torch.device, steps: int = 5, warmup: int = 2
+) -> dict[str, Any]:
     """Train-step and G-forward images per second for ``cfg.model`` / ``cfg.train``.
 
-    Returns ``{"train_img_per_s", "g_forward_img_per_s", "s_per_step", "batch", "device",
-    "device_name", "torch", "threads", "amp", "r1_interval", "diffaug", "steps", "warmup"}``.
+    Returns ``{"train_img_per_s", "g_forward_img_per_s", "s_per_step", "cpu_s_per_step",
+    "batch", "device", "device_name", "torch", "threads", "amp", "r1_interval", "diffaug",
+    "compile", "channels_last", "steps", "warmup", "preset", "g_attention", "d_attention"}``.
     """
     from ladabench.train.setup import build_setup, check_device_options
 
@@ -63,13 +70,13 @@ def measure_throughput(cfg: RunConfig, device: torch.device, steps: int = 5, war
     def g_forward() -> None:
         s.G_ema(z)
 
-    step_s = _timed(train_step, steps, warmup, device)
-    g_s = _timed(g_forward, steps, warmup, device)
+    step_s, step_cpu = _timed(train_step, steps, warmup, device)
+    g_s, _ = _timed(g_forward, steps, warmup, device)
     return {
         "preset": cfg.model.preset, "g_attention": cfg.model.g_attention,
         "d_attention": cfg.model.d_attention,
         "train_img_per_s": t.batch_size / step_s, "g_forward_img_per_s": t.batch_size / g_s,
-        "s_per_step": step_s, "batch": t.batch_size, "device": str(device),
+        "s_per_step": step_s, "cpu_s_per_step": step_cpu, "batch": t.batch_size, "device": str(device),
         "device_name": device_name(device), "torch": torch.__version__,
         "threads": torch.get_num_threads(), "amp": t.amp, "r1_interval": t.r1_interval,
         "diffaug": t.diffaug, "compile": t.compile, "channels_last": t.channels_last,

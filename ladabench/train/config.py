@@ -55,11 +55,14 @@ class TrainConfig(StrictModel):
         names = [p.strip() for p in v.split(",") if p.strip()]
         bad = [p for p in names if p not in DIFFAUG_POLICIES]
         if bad:
-            raise ValueError(f"unknown DiffAugment policy {bad[0]!r}; allowed: {', '.join(DIFFAUG_POLICIES)}")
+            allowed = ", ".join(DIFFAUG_POLICIES)
+            raise ValueError(f"unknown DiffAugment policy {bad[0]!r}; allowed: {allowed}")
         return ",".join(names)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainConfig":
         if self.n_attn_samples > self.n_samples:
-            raise ValueError(f"n_attn_samples={self.n_attn_samples} exceeds n_samples={self.n_samples}")
+            raise ValueError(
+                f"n_attn_samples={self.n_attn_samples} exceeds n_samples={self.n_samples}"
+            )
         return self

@@ -60,7 +60,9 @@ def translation(x: torch.Tensor, ratio: float = TRANSLATION_RATIO) -> torch.Tens
     return translate(x, torch.cat([ty, tx], dim=1))
 
 
-def cutout_mask(shape: tuple, centres: torch.Tensor, size: tuple[int, int], device=None) -> torch.Tensor:
+def cutout_mask(
+    shape: tuple, centres: torch.Tensor, size: tuple[int, int], device=None
+) -> torch.Tensor:
     """(B, 1, H, W) mask, 0 inside a ``size`` square starting at ``centre - size // 2`` (clipped).
 
     Args:

@@ -2,8 +2,9 @@
 
 Statuses in ``summary.json``: ``running`` while training; ``finished``; ``diverged`` (NaN/Inf,
 ``diverged_at`` = first bad step); ``interrupted`` (``should_stop()`` returned True: a
-checkpoint is written first; Ctrl-C: resumes from the last periodic checkpoint); ``failed`` (an exception, ``error`` = one line). A directory holding
-``checkpoints/last.pt`` is resumed; a ``finished`` or ``diverged`` one is returned untouched.
+checkpoint is written first; Ctrl-C: resumes from the last periodic checkpoint); ``failed``
+(an exception, ``error`` = one line). A directory holding ``checkpoints/last.pt`` is
+resumed; a ``finished`` or ``diverged`` one is returned untouched.
 
 Costs (``ladabench.metrics.costs``): ``params``/``macs`` count one forward of one image (fvcore,
 matrix products only); ``train_macs_total`` = 3 × (MACs_G + MACs_D) × images seen, an

@@ -8,7 +8,9 @@ import torch
 import torch.nn.functional as F
 
 
-def d_loss_nsl(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def d_loss_nsl(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Non-saturating logistic D loss, split ``(mean softplus(-D(x)), mean softplus(D(G(z))))``.
 
     Args:

@@ -75,7 +75,9 @@ def save_attention(stem: Path, images: torch.Tensor, maps: list[torch.Tensor]) -
 
 
 @torch.no_grad()
-def write_samples(ema: torch.nn.Module, z: torch.Tensor, n_attn: int, folder: Path, images_seen: int) -> list[str]:
+def write_samples(
+    ema: torch.nn.Module, z: torch.Tensor, n_attn: int, folder: Path, images_seen: int
+) -> list[str]:
     """Render the fixed latents ``z: (n, noise_dim)`` with the EMA generator; return file names."""
     tag = f"{images_seen:012d}"
     images = ema(z)

@@ -32,7 +32,9 @@ def resolve_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ConfigError(f"train.device: {name!r} is not a torch device (auto, cpu, cuda, cuda:1, ...)") from None
+        raise ConfigError(
+            f"train.device: {name!r} is not a torch device (auto, cpu, cuda, cuda:1, ...)"
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"train.device: {name!r} requested but CUDA is not available")
     return device
