@@ -137,7 +137,7 @@ def _prepare(planned: list[Planned]) -> list[Run]:
     return todo
 
 
-def _outcome(job: Any) -> str:
+def job_outcome(job: Any) -> str:
     """The run's final status, or ``failed: <one line>`` when the job raised."""
     try:
         return str(job.result().get("status"))
@@ -161,7 +161,7 @@ def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int
             log(f"started {run.run_id}")
         for run_id, job in list(running.items()):
             if job.done():
-                outcomes[run_id] = _outcome(running.pop(run_id))
+                outcomes[run_id] = job_outcome(running.pop(run_id))
                 log(f"{outcomes[run_id]:<9} {run_id}")
         time.sleep(0.2)
     return outcomes
@@ -178,13 +178,9 @@ def _run_debug(executor: Any, suite: Suite, runs: list[Run], log: Callable[[str]
     return outcomes
 
 
-def _run_slurm(folder: Path, suite: Suite, runs: list[Run], profile: SlurmProfile, wait: bool,
+def _run_array(executor: Any, suite: Suite, runs: list[Run], wait: bool,
                log: Callable[[str], None]) -> dict[str, str]:
-    executor = submitit.AutoExecutor(folder=folder, cluster="slurm",
-                                     slurm_max_num_timeout=profile.max_num_timeout)
-    res = suite.spec.resources
-    executor.update_parameters(**slurm_parameters(
-        profile, res.gpus, res.cpus, res.mem_gb, res.time_min, f"ladabench-{suite.name}"))
+    """SLURM: one job array, one task per run."""
     with executor.batch():
         jobs = [executor.submit(_job(r, suite)) for r in runs]
     for run, job in zip(runs, jobs):
@@ -193,9 +189,36 @@ def _run_slurm(folder: Path, suite: Suite, runs: list[Run], profile: SlurmProfil
         return {run.run_id: "pending" for run in runs}
     outcomes = {}
     for run, job in zip(runs, jobs):
-        outcomes[run.run_id] = _outcome(job)
+        outcomes[run.run_id] = job_outcome(job)
         log(f"{outcomes[run.run_id]:<9} {run.run_id}")
     return outcomes
+
+
+def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
+    """The submitit executor for ``kind`` with the suite's resources (``cluster=`` is always
+    explicit: AutoExecutor would pick SLURM whenever ``srun`` is installed)."""
+    folder = Path(profile.folder) if profile and profile.folder else suite.results_dir / ".submitit"
+    res = suite.spec.resources
+    if kind == "debug":
+        return submitit.DebugExecutor(folder=folder)
+    if kind == "local":
+        local = submitit.LocalExecutor(folder=folder)
+        local.update_parameters(timeout_min=res.time_min)
+        return local
+    slurm = submitit.AutoExecutor(folder=folder, cluster="slurm",
+                                  slurm_max_num_timeout=profile.max_num_timeout)
+    slurm.update_parameters(**slurm_parameters(profile, res.gpus, res.cpus, res.mem_gb,
+                                               res.time_min, f"ladabench-{suite.name}"))
+    return slurm
+
+
+def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int) -> None:
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if profile is not None and executor != "slurm":
+        raise ConfigError(f"--profile: only used with --executor slurm (got --executor {executor})")
+    if max_parallel < 1:
+        raise ConfigError(f"--max-parallel: expected >= 1, got {max_parallel}")
 
 
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
@@ -203,17 +226,17 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
            wait: bool = True, log: Callable[[str], None] = print) -> dict[str, str]:
     """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
     without ``wait``: ``pending``). Bad arguments raise ConfigError before anything is written."""
-    if executor not in EXECUTORS:
-        raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
-    if profile is not None and executor != "slurm":
-        raise ConfigError(f"--profile: only used with --executor slurm (got --executor {executor})")
-    if max_parallel < 1:
-        raise ConfigError(f"--max-parallel: expected >= 1, got {max_parallel}")
+    _check_arguments(executor, profile, max_parallel)
     prof = load_profile(profile) if executor == "slurm" else None
     missing = suite.required_missing
     if missing:
         raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
                           f"with --set {missing[0]}=... or under overrides")
+    if suite.spec.kind == "scaling":
+        from ladabench.scaling_job import launch_scaling
+
+        return launch_scaling(suite, make_executor(executor, suite, prof), force,
+                              wait or executor != "slurm", log)
     planned = plan(suite, only, force)
     for p in planned:
         if p.action == "skip":
@@ -221,38 +244,12 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     todo = _prepare(planned)
     if not todo:
         return {}
-    folder = Path(prof.folder) if prof and prof.folder else suite.results_dir / ".submitit"
+    ex = make_executor(executor, suite, prof)
     if executor == "slurm":
-        return _run_slurm(folder, suite, todo, prof, wait, log)
+        return _run_array(ex, suite, todo, wait, log)
     if executor == "debug":
-        return _run_debug(submitit.DebugExecutor(folder=folder), suite, todo, log)
-    local = submitit.LocalExecutor(folder=folder)
-    local.update_parameters(timeout_min=suite.spec.resources.time_min)
-    return _run_bounded(local, suite, todo, max_parallel, log)
-
-
-def describe(suite: Suite, planned: list[Planned], executor: str,
-             profile: str | Path | None = None) -> str:
-    """The dry-run text: every selected run with its action, status and schedule, and the
-    resources (for SLURM: the exact submitit parameters) each would get."""
-    from ladabench.status import format_table
-
-    res = suite.spec.resources
-    lines = [f"suite {suite.name} ({suite.path}): {len(planned)} of {len(suite.runs)} runs, "
-             f"base {suite.spec.base}, results {suite.results_dir}/",
-             f"executor {executor}; per run: gpus {res.gpus}, cpus {res.cpus}, "
-             f"mem {res.mem_gb:g} GB, time {res.time_min} min"]
-    if executor == "slurm":
-        params = slurm_parameters(load_profile(profile), res.gpus, res.cpus, res.mem_gb,
-                                  res.time_min, f"ladabench-{suite.name}")
-        lines.append("submitit: " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    rows = [{"action": p.action, "status": p.status, "run": p.run.run_id,
-             "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
-            for p in planned]
-    lines.append(format_table(rows))
-    lines += [f"required before launch: {key}" for key in suite.required_missing]
-    lines.append("dry run: nothing launched, nothing written")
-    return "\n".join(lines)
+        return _run_debug(ex, suite, todo, log)
+    return _run_bounded(ex, suite, todo, max_parallel, log)
 
 
 def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
@@ -264,11 +261,13 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
     code: 0, or 1 when a run failed."""
     from ladabench.suite import load_suite
 
+    from ladabench.status import describe
+
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root)
     if dry_run:
-        if executor not in EXECUTORS:
-            raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
-        log(describe(suite, plan(suite, only, force), executor, profile))
+        _check_arguments(executor, profile, max_parallel)
+        prof = load_profile(profile) if executor == "slurm" else None
+        log(describe(suite, plan(suite, only, force), executor, prof))
         return 0
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
                       force=force, wait=wait, log=log)

@@ -82,3 +82,38 @@ def show_status(target: str | None, results_root: str | Path | None = None) -> s
 
         return suite_status(load_suite(target, results_root=results_root))
     return results_status(results_root or "results", target)
+
+
+def _scaling_lines(suite: Any) -> list[str]:
+    from ladabench.scaling_job import OUTPUT, scaling_status
+
+    options = ", ".join(f"{k}={v}" for k, v in suite.scaling.items()) or "run_scaling defaults"
+    return [f"1 job: attention scaling sweep ({options})",
+            f"{scaling_status(suite.results_dir)}: {suite.results_dir / OUTPUT}"]
+
+
+def describe(suite: Any, planned: list[Any], executor: str, profile: Any = None) -> str:
+    """The dry-run text: every selected run with its action, status and schedule, and the
+    resources (for SLURM: the exact submitit parameters, from the loaded ``profile``)."""
+    from ladabench.profiles import slurm_parameters
+
+    res = suite.spec.resources
+    what = ("kind scaling" if suite.spec.kind == "scaling"
+            else f"{len(planned)} of {len(suite.runs)} runs, base {suite.spec.base}")
+    lines = [f"suite {suite.name} ({suite.path}): {what}, results {suite.results_dir}/",
+             f"executor {executor}; per run: gpus {res.gpus}, cpus {res.cpus}, "
+             f"mem {res.mem_gb:g} GB, time {res.time_min} min"]
+    if executor == "slurm":
+        params = slurm_parameters(profile, res.gpus, res.cpus, res.mem_gb, res.time_min,
+                                  f"ladabench-{suite.name}")
+        lines.append("submitit: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    if suite.spec.kind == "scaling":
+        lines += _scaling_lines(suite)
+    else:
+        lines.append(format_table([
+            {"action": p.action, "status": p.status, "run": p.run.run_id,
+             "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
+            for p in planned]))
+    lines += [f"required before launch: {key}" for key in suite.required_missing]
+    lines.append("dry run: nothing launched, nothing written")
+    return "\n".join(lines)

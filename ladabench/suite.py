@@ -13,7 +13,7 @@ import copy
 import difflib
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from ladabench.config import RunConfig, apply_overrides, load_yaml
 from ladabench.errors import ConfigError
 from ladabench.plugins import load_plugin, resolve_plugin
 from ladabench.schema import ConfigErrors, StrictModel, format_validation_error
-from ladabench.suite_bases import BASES, REQUIRED, SMOKE, get_base
+from ladabench.suite_bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
 from ladabench.suite_checks import check_run, check_scaling
 from ladabench.train.rundir import run_id
 
@@ -75,6 +75,8 @@ class Suite:
     results_dir: Path
     #: resolved plugin references, loaded again in every job
     plugins: tuple[str, ...] = ()
+    #: ``kind: scaling``: the keyword arguments of ``run_scaling`` (after ``--set scaling.*``)
+    scaling: dict[str, Any] = field(default_factory=dict)
 
     @property
     def required_missing(self) -> list[str]:
@@ -301,7 +303,18 @@ def _check_kind(spec: SuiteSpec, source: str, problems: list[str]) -> None:
         for key in ("base", "overrides", "grid", "exclude"):
             if getattr(spec, key):
                 problems.append(f"{source}: {key}: not used by a 'kind: scaling' suite; remove it")
-        problems.extend(f"{source}: scaling.{k}: {m}" for k, m in check_scaling(spec.scaling))
+
+def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, source: str,
+                     problems: list[str]) -> dict[str, Any]:
+    """A scaling suite's ``run_scaling`` options, then ``--smoke``, then ``--set scaling.*``."""
+    options = {**spec.scaling, **(SCALING_SMOKE if smoke else {})}
+    for key, value in flat_sets.items():
+        if key.startswith("scaling."):
+            options[key.removeprefix("scaling.")] = value
+        else:
+            problems.append(f"--set {key}: a 'kind: scaling' suite takes only scaling.<option>")
+    problems.extend(f"{source}: scaling.{k}: {m}" for k, m in check_scaling(options))
+    return options
 
 
 def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[str]) -> tuple[str, ...]:
@@ -354,12 +367,15 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     grid = _check_grid(spec, source, problems)
     _check_exclude(spec, grid, source, problems)
     flat_sets = _parse_sets(list(sets), problems)
-    _check_sets(flat_sets, grid, problems)
     results_dir = Path(results_root if results_root is not None else spec.results_root)
     runs: list[Run] = []
-    if spec.kind == "train":
+    scaling: dict[str, Any] = {}
+    if spec.kind == "scaling":
+        scaling = _scaling_options(spec, flat_sets, smoke, source, problems)
+    else:
+        _check_sets(flat_sets, grid, problems)
         runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems)
         _check_unique(runs, source, problems)
     if problems:
         raise ConfigErrors(list(dict.fromkeys(problems)))
-    return Suite(name, path, spec, tuple(runs), results_dir / name, plugins)
+    return Suite(name, path, spec, tuple(runs), results_dir / name, plugins, scaling)

@@ -100,6 +100,9 @@ SMOKE: dict[str, Any] = {
              "final_n_real": 64, "batch_size": 32},
 }
 
+#: ``--smoke`` for a ``kind: scaling`` suite: two small token counts, one timed pass each
+SCALING_SMOKE: dict[str, Any] = {"tokens": [64, 256], "repeats": 1, "warmup": 1}
+
 BASES: Registry[dict[str, Any]] = Registry("suite base")
 for _name, _sections in _BASES.items():
     BASES.register(_name)(_sections)

@@ -65,7 +65,38 @@ def check_run(cfg: RunConfig) -> list[tuple[str, str]]:
     return _model_problems(cfg) + _data_problems(cfg) + _train_problems(cfg) + _eval_problems(cfg)
 
 
+def scaling_options_model() -> type:
+    """A strict pydantic model of ``run_scaling``'s keyword arguments (without ``out_dir`` and
+    ``log``, which the launcher sets), built from its signature so the two cannot drift."""
+    import inspect
+    import typing
+
+    from pydantic import ConfigDict, create_model
+
+    from ladabench.metrics.scaling import run_scaling
+
+    hints = typing.get_type_hints(run_scaling)
+    fields = {name: (hints[name], p.default) for name, p in inspect.signature(run_scaling).parameters.items()
+              if name not in ("out_dir", "log")}
+    return create_model("ScalingOptions", __config__=ConfigDict(extra="forbid", strict=False), **fields)
+
+
 def check_scaling(options: dict) -> list[tuple[str, str]]:
     """Problems with the options of a ``kind: scaling`` suite (keyword arguments of
-    ``ladabench.metrics.scaling``)."""
-    return []
+    ``ladabench.metrics.scaling.run_scaling``): unknown keys, types, attention names, scopes."""
+    from pydantic import ValidationError
+
+    from ladabench.attention.registry import ATTENTIONS
+    from ladabench.metrics.scaling import SCOPES
+    from ladabench.schema import format_validation_error
+
+    model = scaling_options_model()
+    try:
+        model.model_validate(options)
+    except ValidationError as err:
+        return [tuple(line.split(": ", 2)[1:]) for line in format_validation_error(err, model, "-")]
+    out = [("variants", ATTENTIONS.unknown_message(v)) for v in options.get("variants") or []
+           if v not in ATTENTIONS]
+    out += [("scopes", f"unknown scope {s!r}; available: {', '.join(SCOPES)}")
+            for s in options.get("scopes") or [] if s not in SCOPES]
+    return out

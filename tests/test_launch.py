@@ -139,3 +139,19 @@ def test_force_restarts_from_scratch(tmp_path, executor="debug"):
     assert not marker.exists()
     assert summary(run.run_dir)["status"] == "finished"
     assert events(run.run_dir, "resume") == []
+
+
+def test_scaling_suite_runs_the_sweep_once(tmp_path):
+    """A ``kind: scaling`` suite is one job writing scaling.json; a second run is a no-op."""
+    suite = tmp_path / "sweep.yaml"
+    suite.write_text("kind: scaling\nscaling: {variants: [lada, dot_product], tokens: [16, 64],"
+                     " scopes: [layer], repeats: 1, warmup: 1}\n")
+    log: list[str] = []
+    assert run_suite(suite, "debug", results_root=tmp_path / "r", log=log.append) == 0
+    out = json.loads((tmp_path / "r" / "sweep" / "scaling.json").read_text())
+    assert {(r["variant"], r["tokens"]) for r in out["rows"]} == {
+        (v, n) for v in ("lada", "dot_product") for n in (16, 64)}
+    assert all(r["status"] == "ok" for r in out["rows"])
+    log.clear()
+    assert run_suite(suite, "debug", results_root=tmp_path / "r", log=log.append) == 0
+    assert log[0] == "finished  sweep scaling sweep (skipped)"
