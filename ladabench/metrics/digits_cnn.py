@@ -3,7 +3,7 @@
 A small CNN trained deterministically on the bundled MNIST train part (``load_mnist5k("train")``,
 4,000 digits padded to 32×32) and checked on the held-out part (1,000 digits). Its weights are
 cached as ``$LADABENCH_CACHE/digits_cnn-<recipe hash>.pt`` with a ``.sha256`` sidecar; a missing
-file is rebuilt (≈10-30 s on 2 CPU cores), a file whose bytes do not match its sidecar is an error.
+file is rebuilt (≈25-60 s on one CPU thread), a file whose bytes do not match its sidecar is an error.
 Registered with torch-fidelity as ``digits-cnn``, so FID/KID run through the same
 ``calculate_metrics`` path as Inception; its values are stamped ``standard: false``.
 """
@@ -65,7 +65,8 @@ def to_grey(x: torch.Tensor) -> torch.Tensor:
     """uint8 ``(B, 3, H, W)`` → float ``(B, 1, 32, 32)`` in [-1, 1] (channel mean, bilinear resize)."""
     x = x.float().mean(dim=1, keepdim=True) / 127.5 - 1.0
     if x.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
-        x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False, antialias=True)
+        x = F.interpolate(x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False,
+                          antialias=True)
     return x
 
 
@@ -159,7 +160,8 @@ def ensure_weights() -> Path:
     log.warning("training the digit classifier (no cached %s)", path)
     net, acc = train_digits_net()
     if acc < MIN_TEST_ACCURACY:
-        raise DataError(f"digit classifier reached {acc:.4f} held-out accuracy < {MIN_TEST_ACCURACY}; not cached")
+        raise DataError(
+            f"digit classifier reached {acc:.4f} held-out accuracy < {MIN_TEST_ACCURACY}; not cached")
     torch_save({"state_dict": net.state_dict(), "recipe": RECIPE, "test_accuracy": acc}, path)
     from ladabench.data.base import file_sha256
 

@@ -131,7 +131,8 @@ def modes(ctx: EvalContext) -> dict[str, MetricValue]:
         )
     path = ensure_weights()
     net = load_digits_net(path)[0].to(ctx.device)
-    images = generate_uint8(ctx.generator, ctx.cfg.train.noise_dim, ctx.n_gen, ctx.cfg.eval.batch_size, ctx.device)
+    images = generate_uint8(ctx.generator, ctx.cfg.train.noise_dim, ctx.n_gen,
+                            ctx.cfg.eval.batch_size, ctx.device)
     covered, kl = count_modes(images, net)
     protocol = {
         "extractor": DIGITS_CNN, "weights_sha256": file_sha256(path), "n_gen": ctx.n_gen, "n_real": None,

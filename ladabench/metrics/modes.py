@@ -34,6 +34,7 @@ def count_modes(images: torch.Tensor, net: DigitsNet | None = None) -> tuple[int
     ``net`` defaults to the cached digit classifier; it must be on the images' device.
     """
     if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
-        raise ValueError(f"count_modes: expected uint8 (n, 3, H, W), got {images.dtype} {tuple(images.shape)}")
+        raise ValueError(
+            f"count_modes: expected uint8 (n, 3, H, W), got {images.dtype} {tuple(images.shape)}")
     return mode_statistics(mode_labels(images, net or default_classifier()))
 

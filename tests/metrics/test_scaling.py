@@ -1,0 +1,67 @@
+"""The scaling sweep's outputs on tiny shapes (structure, closed-form MACs, skips) and its
+summary maths on synthetic curves. Timings themselves are a benchmark, never asserted."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from ladabench.metrics.scaling import COLUMNS, crossover, fit_exponent, format_summary, run_scaling, summarize
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scaling")
+    df = run_scaling(out, variants=["lada", "dot_product"], tokens=(64, 256, 1024), dim=16, heads=2,
+                     repeats=1, warmup=1, time_budget_s=1e-9, log=lambda s: None)
+    return out, df
+
+
+def test_csv_and_json_structure(sweep):
+    out, df = sweep
+    csv = pd.read_csv(out / "scaling.csv", keep_default_na=False)
+    assert list(csv.columns) == COLUMNS
+    assert len(csv) == 2 * 2 * 3  # variants × scopes × N, skipped points included
+    doc = json.loads((out / "scaling.json").read_text())
+    assert set(doc) == {"settings", "summary", "rows"} and len(doc["rows"]) == 12
+    assert doc["settings"]["threads"] == 1 and doc["settings"]["dim"] == 16
+    assert set(doc["summary"]) == {"layer", "block"}
+    assert doc["summary"]["layer"]["lada"]["skipped"] == [1024]
+
+
+def test_closed_form_macs(sweep):
+    _, df = sweep
+    ok = df.set_index(["variant", "scope", "tokens"])["macs"]
+    n, c, h = 256, 16, 2
+    assert ok["lada", "layer", n] == n * c * (4 * c + h + 1)
+    assert ok["dot_product", "layer", n] == 4 * n * c * c + 2 * n * n * c
+    assert ok["lada", "block", n] == n * c * (4 * c + h + 1) + 8 * n * c * c
+
+
+def test_points_over_budget_are_recorded_as_skipped(sweep):
+    _, df = sweep
+    done = df[df["tokens"] < 1024]
+    assert (done["status"] == "ok").all() and (done["time_ms"] > 0).all()
+    assert (done["peak_memory_bytes"] >= 0).all() and (done["memory_method"] == "VmHWM rise").all()
+    skipped = df[df["tokens"] == 1024]
+    assert (skipped["status"] == "skipped").all() and skipped["time_ms"].isna().all()
+    assert skipped["reason"].str.match(r"predicted \d+ s > time budget 0 s").all()
+
+
+def _curve(variant, times, tokens=(256, 1024, 4096, 16384)):
+    return pd.DataFrame({"variant": variant, "scope": "layer", "tokens": list(tokens), "time_ms": times,
+                         "status": "ok"})
+
+
+def test_exponent_and_crossover_on_synthetic_curves():
+    dot = _curve("dot_product", [n**2 / 1e4 for n in (256, 1024, 4096, 16384)])
+    lin = _curve("lada", [n / 10 for n in (256, 1024, 4096, 16384)])
+    slow = _curve("slow", [n**2 for n in (256, 1024, 4096, 16384)])
+    assert fit_exponent(dot) == pytest.approx(2.0) and fit_exponent(lin) == pytest.approx(1.0)
+    assert crossover(lin, dot) == 1024  # 25.6 > 6.55 at 256, faster from 1024 on
+    assert crossover(slow, dot) is None
+    summary = summarize(pd.concat([dot, lin, slow]))
+    assert summary["layer"]["lada"] == {"exponent": pytest.approx(1.0), "crossover_vs_dot_product": 1024,
+                                        "skipped": []}
+    assert "lada: exponent  1.00  crossover 1024" in format_summary(summary)
