@@ -17,6 +17,7 @@ import datetime as _dt
 import json
 import math
 import platform
+import re
 import statistics
 import time
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pydantic import Field, model_validator
 from ladabench.config import load_yaml
 from ladabench.errors import DataError
 from ladabench.io import write_yaml
+from ladabench.results import SEED_TOKEN, find_run_dirs, load_run
 from ladabench.schema import StrictModel, parse_model
 
 PASS, REGRESSION, CANNOT_COMPARE = 0, 1, 2
@@ -104,9 +106,11 @@ class Row:
     note: str = ""
 
 
-def device_class(device: str) -> str:
-    """``cpu`` for any CPU, else the accelerator's model name (``cuda:NVIDIA H100 80GB HBM3``)."""
-    return "cpu" if device.lower().startswith("cpu") else device
+def device_class(device: str, device_name: str) -> str:
+    """``cpu`` for any CPU, else ``<type>:<model>`` (``cuda:NVIDIA H100 80GB HBM3``): throughput
+    ratios transfer between CPUs of one job, not between a CPU and a GPU or two GPU models."""
+    kind = device.split(":")[0].lower()
+    return "cpu" if kind == "cpu" else f"{kind}:{device_name}"
 
 
 def measure_reference(device: str = "cpu", size: int = REFERENCE_SIZE, rounds: int = 7) -> float:
@@ -189,10 +193,12 @@ def compare(runs: list[dict], base: Baseline, reference_per_s: float) -> list[Ro
         found = groups.get(name, [])
         unfinished = [r for r in found if r["status"] not in ("finished", "diverged")]
         if not found or unfinished:
-            what = "no run" if not found else f"status {unfinished[0]['status']}"
+            bad = unfinished[0] if unfinished else None
+            what = ("no run" if bad is None else
+                    f"status {bad['status']}" + (f" ({bad['problem']})" if bad["problem"] else ""))
             rows.append(Row(name, "run", None, None, "", CANNOT_COMPARE, f"{what} in results"))
             continue
-        classes = sorted({device_class(r["device"]) for r in found})
+        classes = sorted({r["device"] for r in found})
         if classes != [base.device_class]:
             rows.append(Row(name, "device", None, None, "", CANNOT_COMPARE,
                             f"device class {', '.join(classes)} != baseline {base.device_class}"))
@@ -223,32 +229,32 @@ def format_table(rows: list[Row]) -> str:
 
 
 def load_runs(results: str | Path) -> list[dict]:
-    """One record per run dir under ``results``: name, seed, status, config hash, device,
-    ``final`` metrics (contract 3), img/s, commit and versions (provenance.json)."""
-    root = Path(results)
-    summaries = sorted(root.rglob("summary.json"))
-    if not summaries:
-        raise DataError(f"{root}: no run directories (no summary.json found)")
-    return [_load_run(p.parent) for p in summaries]
+    """One record per run dir under ``results`` (read by :mod:`ladabench.results`): the group
+    name (run name without its ``seed<N>`` token), seed, status, config hash, device class,
+    ``final`` metrics (contract 3), img/s, commit, versions and any problem reading it."""
+    dirs = find_run_dirs(results)
+    if not dirs:
+        raise DataError(f"{results}: no run directories")
+    return [_record(load_run(d)) for d in dirs]
 
 
-def _load_run(run_dir: Path) -> dict:
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        prov = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise DataError(f"{run_dir}: unreadable run directory ({e})") from None
-    cfg = load_yaml(run_dir / "config.yaml")
-    return {"name": cfg.get("name"), "seed": cfg.get("train", {}).get("seed"),
-            "status": summary.get("status"), "config_hash": summary.get("config_hash"),
-            "device": prov.get("device", "cpu"), "final": summary.get("final") or {},
-            "img_per_s": summary.get("img_per_s"), "commit": prov.get("git_commit"),
-            "dirty": prov.get("git_dirty"), "versions": prov.get("versions", {})}
+def _record(run) -> dict:
+    cfg, s, prov = run.config, run.summary, run.provenance
+    name = re.sub(SEED_TOKEN, "", str(cfg.get("name", run.run_dir.name))).strip("-")
+    git = prov.get("git") or {}
+    return {"name": name or str(cfg.get("suite")), "seed": (cfg.get("train") or {}).get("seed"),
+            "status": run.status, "problem": "; ".join(run.problems),
+            "config_hash": s.get("config_hash"),
+            "device": device_class(str(prov.get("device", "")), str(prov.get("device_name", ""))),
+            "device_name": prov.get("device_name"),
+            "final": s.get("final") or {}, "img_per_s": s.get("img_per_s"),
+            "commit": git.get("commit"), "dirty": git.get("dirty"),
+            "versions": prov.get("packages") or {}}
 
 
 def _runs_device(runs: list[dict]) -> str:
     """The torch device string to time the reference on (the runs' device)."""
-    return "cuda" if any(device_class(r["device"]) != "cpu" for r in runs) else "cpu"
+    return next((r["device"].split(":")[0] for r in runs if r["device"] != "cpu"), "cpu")
 
 
 def check_results(results: str | Path, baseline: str | Path,
@@ -298,7 +304,7 @@ def build_baseline(runs: list[dict], suite: str, reference_per_s: float,
     if bad:
         raise DataError(f"cannot update: run {bad[0]['name']!r} seed {bad[0]['seed']} is "
                         f"{bad[0]['status']}, not finished")
-    classes = sorted({device_class(r["device"]) for r in runs})
+    classes = sorted({r["device"] for r in runs})
     if len(classes) != 1:
         raise DataError(f"cannot update: runs on several device classes ({', '.join(classes)})")
     refs = {}
@@ -314,7 +320,7 @@ def build_baseline(runs: list[dict], suite: str, reference_per_s: float,
         "commits": sorted({str(r["commit"]) for r in runs}),
         "dirty": any(bool(r["dirty"]) for r in runs),
         "versions": runs[0]["versions"], "python": platform.python_version(),
-        "device": runs[0]["device"], "seeds": sorted({r["seed"] for r in runs}),
+        "device": runs[0]["device_name"], "seeds": sorted({r["seed"] for r in runs}),
     }
     return Baseline(suite=suite, device_class=classes[0],
                     reference=Reference(name=REFERENCE_NAME, per_s=reference_per_s),

@@ -14,20 +14,21 @@ PROTOCOL = {"metric": "fid", "extractor": "digits-cnn", "weights_sha256": "ab12"
 SEED_FIDS = [20.0, 22.0, 24.0]  # mean 22, sample std 2 → default tolerance 3 × 2 = 6
 
 
-def write_run(root, name, seed, fid, img_per_s=100.0, *, status="finished", device="cpu",
-              protocol=PROTOCOL):
-    run = root / f"{name}-s{seed}"
+def write_run(root, name, seed, fid, img_per_s=100.0, *, status="finished",
+              device=("cpu", "CPU Xeon (1 threads)"), protocol=PROTOCOL):
+    """A run dir as ``ladabench run`` writes it for a suite with a ``train.seed`` grid."""
+    run = root / f"{name}-seed{seed}-hash{seed}"
     run.mkdir(parents=True)
-    (run / "config.yaml").write_text(yaml.safe_dump({"name": name, "suite": root.name,
-                                                     "train": {"seed": seed}}))
+    (run / "config.yaml").write_text(yaml.safe_dump({"name": f"{name}-seed{seed}",
+                                                     "suite": root.name, "train": {"seed": seed}}))
     final = {"fid": {"value": fid, "std": None, "protocol": protocol, "images_seen": 1000}}
     summary = {"status": status, "run_id": run.name, "suite": root.name,
                "config_hash": f"hash{seed}", "step": 10, "images_seen": 1000, "wall_time_s": 9.0,
                "img_per_s": img_per_s, "final": final if status == "finished" else {}}
     (run / "summary.json").write_text(json.dumps(summary))
-    (run / "provenance.json").write_text(json.dumps({"git_commit": "c0ffee", "git_dirty": False,
-                                                     "device": device, "seed": seed,
-                                                     "versions": {"torch": "2.14.1"}}))
+    (run / "provenance.json").write_text(json.dumps({
+        "git": {"commit": "c0ffee", "dirty": False}, "packages": {"torch": "2.14.1"},
+        "device": device[0], "device_name": device[1], "seed": seed}))
     return run
 
 
@@ -60,6 +61,7 @@ def test_update_writes_mean_spread_tolerance_and_provenance(baseline):
     assert data["device_class"] == "cpu"
     assert data["provenance"]["commits"] == ["c0ffee"]
     assert data["provenance"]["versions"] == {"torch": "2.14.1"}
+    assert data["provenance"]["device"] == "CPU Xeon (1 threads)"
 
 
 def test_unchanged_results_pass(tmp_path, baseline):
@@ -115,7 +117,7 @@ def test_protocol_library_version_may_differ(tmp_path, baseline):
 
 
 def test_device_class_mismatch_cannot_compare(tmp_path, baseline):
-    rows, code = run_check(tmp_path, baseline, device="cuda:NVIDIA H100 80GB HBM3")
+    rows, code = run_check(tmp_path, baseline, device=("cuda:0", "NVIDIA H100 80GB HBM3"))
     assert code == 2
     assert rows[0].note == "device class cuda:NVIDIA H100 80GB HBM3 != baseline cpu"
 
@@ -174,7 +176,7 @@ def test_cli_exit_codes_and_table(tmp_path, baseline, monkeypatch, capsys):
     assert main(["check", str(tmp_path / "bad"), "--baseline", str(baseline)]) == 1
     assert "REGRESSION" in capsys.readouterr().out
     assert main(["check", str(tmp_path / "nothing"), "--baseline", str(baseline)]) == 2
-    assert "no run directories" in capsys.readouterr().err
+    assert "results folder not found" in capsys.readouterr().err
 
 
 def test_measure_reference_is_positive_and_finite():
