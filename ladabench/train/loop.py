@@ -167,7 +167,7 @@ class Trainer:
             return False
         for spike in interval.spikes:
             self.spikes += 1
-            self.event("spike", **spike)
+            self.event("spike", **spike, images_seen=spike["step"] * self.t.batch_size)
         now, seen = time.perf_counter(), self.images_seen
         self.train_seconds += now - self.tick[0]
         self.trained_images += seen - self.tick[1]
