@@ -55,6 +55,13 @@ class TokenAttention(nn.Module):
                 f"attention {cls.name!r} needs a square token grid, got seq_len={seq_len}"
             )
 
+    @classmethod
+    def block_defaults(cls, block_index: int) -> dict:
+        """Default options for the ``block_index``-th transformer block of a network (0-based,
+        counted per network), applied under the user's options. Lets a variant alternate a
+        setting between blocks (Swin's shift) without the models knowing variant names."""
+        return {}
+
     def check_input(self, x: torch.Tensor) -> None:
         if self.needs_fixed_seq_len and x.shape[1] != self.seq_len:
             raise CapabilityError(

@@ -18,8 +18,10 @@ grid G×G   N       default M   windows nW
 
 (rule: M = 8 if G > 8, else G // 2, so a window never covers the whole grid by default).
 If ``window >= G`` the effective window is ``M = G`` with shift 0 (one window: global attention
-plus relative bias), as in the official code. ``shift`` is 0 (W-MSA) or ``M // 2`` (SW-MSA);
-the models decide the alternation between blocks (attention.md §10).
+plus relative bias), as in the official code. ``shift`` is 0 (W-MSA), ``M // 2`` (SW-MSA) or
+``"half"`` (= ``M // 2`` of the effective window). Each LadaGAN stage has one block, so by default
+(``block_defaults``) the shift alternates by block index within a network: generator stages
+8×8 / 16×16 / 32×32 get W, SW, W; the discriminator's single block gets W (attention.md §10).
 """
 from __future__ import annotations
 
@@ -41,11 +43,14 @@ def default_window(grid: int) -> int:
     return 8 if grid > 8 else max(grid // 2, 1)
 
 
-def resolve_window(seq_len: int, window: int | None, shift: int) -> tuple[int, int]:
-    """The effective ``(M, shift)``: ``M = min(window, G)``, shift 0 when one window covers G."""
+def resolve_window(seq_len: int, window: int | None, shift: int | str) -> tuple[int, int | str]:
+    """The effective ``(M, shift)``: ``M = min(window, G)``, shift 0 when one window covers G,
+    ``"half"`` resolved to ``M // 2``."""
     grid = math.isqrt(seq_len)
     m = default_window(grid) if window is None else window
-    return (grid, 0) if m >= grid else (m, shift)
+    if m >= grid:
+        return grid, 0
+    return m, m // 2 if shift == "half" else shift
 
 
 def relative_position_index(m: int) -> torch.Tensor:
@@ -90,7 +95,7 @@ class SwinAttention(TokenAttention):
         heads: number of heads h.
         seq_len: number of tokens N = G²; G must be divisible by the effective window.
         window: window side M (default: module docstring table).
-        shift: 0 or ``M // 2``.
+        shift: 0, ``M // 2`` or ``"half"`` (= ``M // 2``).
 
     Parameters: ``qkv`` = ``Linear(C, 3C)`` (three orthogonal blocks), ``proj`` =
     ``Linear(C, C)``, ``relative_position_bias_table`` ``((2M-1)², h)``; total
@@ -105,7 +110,8 @@ class SwinAttention(TokenAttention):
     needs_square_grid = True
 
     def __init__(
-        self, dim: int, heads: int, seq_len: int, *, window: int | None = None, shift: int = 0
+        self, dim: int, heads: int, seq_len: int, *, window: int | None = None,
+        shift: int | str = 0,
     ) -> None:
         super().__init__(dim, heads, seq_len)
         self.grid = math.isqrt(seq_len)
@@ -123,8 +129,8 @@ class SwinAttention(TokenAttention):
 
     @classmethod
     def validate(
-        cls, dim: int, heads: int, seq_len: int, window: int | None = None, shift: int = 0,
-        **options,
+        cls, dim: int, heads: int, seq_len: int, window: int | None = None,
+        shift: int | str = 0, **options,
     ) -> None:
         super().validate(dim, heads, seq_len)
         grid = math.isqrt(seq_len)
@@ -132,8 +138,10 @@ class SwinAttention(TokenAttention):
             raise CapabilityError(
                 f"attention 'swin': window must be a positive integer, got {window!r}"
             )
-        if not isinstance(shift, int) or isinstance(shift, bool):
-            raise CapabilityError(f"attention 'swin': shift must be an integer, got {shift!r}")
+        if shift != "half" and (not isinstance(shift, int) or isinstance(shift, bool)):
+            raise CapabilityError(
+                f"attention 'swin': shift must be an integer or 'half', got {shift!r}"
+            )
         m, s = resolve_window(seq_len, window, shift)
         if grid % m:
             raise CapabilityError(
@@ -189,7 +197,7 @@ class SwinAttention(TokenAttention):
     @classmethod
     def count_macs(
         cls, batch: int, seq_len: int, dim: int, heads: int, window: int | None = None,
-        shift: int = 0, **options,
+        shift: int | str = 0, **options,
     ) -> int:
         m, _ = resolve_window(seq_len, window, shift)
         # qkv 3NC² + q kᵀ and A v 2NM²C + proj NC²  (attention.md §4.2, M = min(M, G))
@@ -197,3 +205,8 @@ class SwinAttention(TokenAttention):
 
     def options(self) -> dict:
         return {"window": self.window, "shift": self.shift}
+
+    @classmethod
+    def block_defaults(cls, block_index: int) -> dict:
+        # one block per stage: alternate W-MSA / SW-MSA so neighbouring stages' windows differ
+        return {"shift": "half"} if block_index % 2 else {}

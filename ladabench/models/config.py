@@ -16,7 +16,8 @@ class ModelConfig(StrictModel):
     options (e.g. ``{"linformer": {"k": 32}}``), applied wherever that variant is used.
     ``stage_attention_options`` maps a place (``g8``, ``g16``, ``g32`` for the generator stages,
     ``d`` for the discriminator block) to options for the variant used there, overriding
-    ``attention_options`` (e.g. ``{"g16": {"shift": 4}}`` for an alternating Swin shift).
+    ``attention_options`` (e.g. ``{"g16": {"shift": 0}}``). Both apply on top of the variant's own
+    per-block defaults (``TokenAttention.block_defaults``: Swin alternates W / SW by block index).
     """
 
     preset: str = "cifar10_32"

@@ -7,7 +7,7 @@ import dataclasses
 import math
 from typing import NamedTuple
 
-from ladabench.attention import get_attention, validate_attention
+from ladabench.attention import ATTENTIONS, get_attention, validate_attention
 from ladabench.attention.registry import check_options
 from ladabench.errors import CapabilityError, ConfigError
 from ladabench.models.config import ModelConfig
@@ -45,17 +45,20 @@ def g_attentions(cfg: ModelConfig) -> list[str]:
 def placements(cfg: ModelConfig, preset: Preset) -> list[Placement]:
     """Every attention layer of G (three stages) and D (one block, unless conv-only)."""
 
-    def options(place: str, name: str) -> dict:
-        return {**cfg.attention_options.get(name, {}), **cfg.stage_attention_options.get(place, {})}
+    def options(place: str, name: str, block_index: int) -> dict:
+        # unknown names get no defaults here; validate_attention reports them with their key
+        defaults = get_attention(name).block_defaults(block_index) if name in ATTENTIONS else {}
+        return {**defaults,
+                **cfg.attention_options.get(name, {}), **cfg.stage_attention_options.get(place, {})}
 
     out = [
-        Placement(place, f"model.g_attention[{i}]", name, options(place, name), preset.g_dim[i],
+        Placement(place, f"model.g_attention[{i}]", name, options(place, name, i), preset.g_dim[i],
                   preset.g_heads[i], side * side)
         for i, (place, name, side) in enumerate(zip(G_PLACES, g_attentions(cfg), STAGE_SIDES))
     ]
     if cfg.d_transformer:
         out.append(Placement(D_PLACE, "model.d_attention", cfg.d_attention,
-                             options(D_PLACE, cfg.d_attention), preset.d_enc_dim[-1],
+                             options(D_PLACE, cfg.d_attention, 0), preset.d_enc_dim[-1],
                              preset.d_heads, TOKEN_SIDE * TOKEN_SIDE))
     return out
 

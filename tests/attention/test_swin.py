@@ -4,7 +4,7 @@ excluded, cross-region pairs get -100 and same-window pairs get the relative-pos
 import pytest
 import torch
 
-from ladabench.attention import build_attention
+from ladabench.attention import build_attention, get_attention
 from ladabench.attention.swin import SwinAttention, shift_mask
 
 
@@ -96,3 +96,14 @@ def test_count_macs_ladagan_sizes():
     assert m4 == [270.533, 69.206, 18.874]
     m8 = [round(SwinAttention.count_macs(1, n, c, 4, window=8) / 1e6, 3) for n, c in sizes]
     assert m8 == [276.824, 75.497, 25.166]
+
+
+def test_half_shift_resolves_to_half_the_effective_window():
+    assert build_attention("swin", 16, 2, 256, shift="half").options() == {"window": 8, "shift": 4}
+    # one window covering the grid: shift forced to 0 whatever was asked
+    assert build_attention("swin", 16, 2, 64, window=8, shift="half").options()["shift"] == 0
+
+
+def test_block_defaults_alternate_w_and_sw():
+    cls = get_attention("swin")
+    assert [cls.block_defaults(i) for i in range(3)] == [{}, {"shift": "half"}, {}]

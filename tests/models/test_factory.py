@@ -79,3 +79,14 @@ def test_noise_dim_override(meta_build):
         g = build_generator(ModelConfig(), noise_dim=64)
     assert g.noise_dim == 64 and g.dense_in.in_features == 64
     assert g.stages[0].block.norm1.hidden.in_features == 64
+
+
+def test_swin_shift_alternates_over_generator_stages_and_user_options_win():
+    from ladabench.models.factory import placements
+
+    cfg = ModelConfig(g_attention="swin", d_attention="swin")
+    shifts = {pl.place: pl.options.get("shift", 0) for pl in placements(cfg, validate_model_config(cfg))}
+    assert shifts == {"g8": 0, "g16": "half", "g32": 0, "d": 0}
+    cfg = ModelConfig(g_attention="swin", stage_attention_options={"g16": {"shift": 0}})
+    g16 = [pl for pl in placements(cfg, validate_model_config(cfg)) if pl.place == "g16"]
+    assert g16[0].options["shift"] == 0
