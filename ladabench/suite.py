@@ -10,8 +10,6 @@ are collected and raised together before anything is launched or written.
 from __future__ import annotations
 
 import copy
-import difflib
-import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,9 @@ from ladabench.plugins import load_plugin, resolve_plugin
 from ladabench.schema import ConfigErrors, StrictModel, format_validation_error
 from ladabench.suite_bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
 from ladabench.suite_checks import check_run, check_scaling
+from ladabench.suite_grid import (
+    Locator, check_key_path, get_path, grid_points, merge, relocate, run_name, set_path,
+)
 from ladabench.train.rundir import run_id
 
 _SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -84,115 +85,9 @@ class Suite:
         missing = []
         for run in self.runs:
             for key in REQUIRED.get(run.config.data.name, ()):
-                if _get(run.config.to_dict(), key) is None and key not in missing:
+                if get_path(run.config.to_dict(), key) is None and key not in missing:
                     missing.append(key)
         return missing
-
-
-def _get(d: dict, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(d, dict) or part not in d:
-            return None
-        d = d[part]
-    return d
-
-
-def _set(d: dict, path: str, value: Any) -> None:
-    keys = path.split(".")
-    for k in keys[:-1]:
-        d = d.setdefault(k, {})
-    d[keys[-1]] = copy.deepcopy(value)
-
-
-def _merge(base: dict, over: dict) -> dict:
-    """Deep merge ``over`` into a copy of ``base`` (mappings merge, anything else replaces)."""
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def check_key_path(path: str) -> str | None:
-    """None if ``path`` names a RunConfig field (free-form mappings accept any tail), else what
-    is wrong, with a did-you-mean."""
-    current: Any = RunConfig
-    for part in path.split("."):
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            return None
-        if part in ("name", "suite") and current is RunConfig:
-            return "set by the suite itself; not a grid or override key"
-        if part not in fields:
-            close = difflib.get_close_matches(part, list(fields), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            return f"unknown key {part!r}{hint}; allowed: {', '.join(fields)}"
-        current = fields[part].annotation
-    return None
-
-
-def _token(key: str, value: Any) -> str:
-    """The readable part of a run name for one grid value: strings as is, booleans as the key or
-    ``no_<key>``, numbers as ``<key><value>``, lists joined with ``+``."""
-    leaf = key.split(".")[-1]
-    if isinstance(value, bool):
-        text = leaf if value else f"no_{leaf}"
-    elif isinstance(value, (int, float)):
-        text = f"{leaf}{value}"
-    elif isinstance(value, (list, tuple)):
-        text = "+".join(str(v) for v in value)
-    elif isinstance(value, dict):
-        text = leaf
-    else:
-        text = str(value)
-    return re.sub(r"[^A-Za-z0-9_.+=]", "_", text)
-
-
-def run_name(suite_name: str, point: dict[str, Any]) -> str:
-    """Readable run name: the grid tokens joined by '-', or the suite name without a grid."""
-    return "-".join(_token(k, v) for k, v in point.items()) or suite_name
-
-
-def _written_in(tree: Any, path: str) -> bool:
-    """True if the nested mapping ``tree`` sets ``path`` or a non-mapping above it."""
-    node = tree
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return True
-        if part not in node:
-            return False
-        node = node[part]
-    return True
-
-
-class _Locator:
-    """Maps a RunConfig key path back to where the user wrote it (grid, --set, overrides, base)."""
-
-    def __init__(self, spec: SuiteSpec, grid_keys: list[str], sets: dict[str, Any], smoke: bool):
-        self.spec, self.grid_keys, self.sets, self.smoke = spec, grid_keys, sets, smoke
-
-    def __call__(self, path: str) -> str:
-        for key in self.sets:
-            if path == key or path.startswith(key + "."):
-                return f"--set {key}"
-        for key in self.grid_keys:
-            if path == key or path.startswith(key + "."):
-                return f"grid.{key}"
-        if _written_in(self.spec.overrides, path):
-            return f"overrides.{path}"
-        if self.smoke and _written_in(SMOKE, path):
-            return f"--smoke {path}"
-        return f"base {self.spec.base}: {path}"
-
-
-def _relocate(lines: list[str], source: str, locate: _Locator) -> list[str]:
-    out = []
-    for line in lines:
-        path, msg = line[len(source) + 2:].split(": ", 1)
-        out.append(f"{source}: {locate(path)}: {msg}")
-    return out
 
 
 def _parse_sets(sets: list[str], problems: list[str]) -> dict[str, Any]:
@@ -205,7 +100,7 @@ def _parse_sets(sets: list[str], problems: list[str]) -> dict[str, Any]:
             problems.append(str(e))
             continue
         key = item.split("=", 1)[0].strip()
-        flat[key] = _get(nested, key)
+        flat[key] = get_path(nested, key)
     return flat
 
 
@@ -241,20 +136,6 @@ def _check_exclude(spec: SuiteSpec, grid: dict, source: str, problems: list[str]
                         problems.append(f"{where}: value {v!r} is not in the grid {grid[key]!r}")
 
 
-def _excluded(point: dict[str, Any], rules: list[dict[str, Any]]) -> bool:
-    """A point is excluded when it matches every key of one rule (a list value = any of)."""
-    return any(
-        all(point.get(k) in (v if isinstance(v, list) else [v]) for k, v in rule.items())
-        for rule in rules
-    )
-
-
-def _points(grid: dict[str, list[Any]], rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    keys = list(grid)
-    points = [dict(zip(keys, combo)) for combo in itertools.product(*grid.values())]
-    return [p for p in points if not _excluded(p, rules)]
-
-
 def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[str]) -> None:
     for key in flat_sets:
         err = check_key_path(key)
@@ -267,18 +148,18 @@ def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[str]) -> N
 
 def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
                 flat_sets: dict, smoke: bool, results_dir: Path, problems: list[str]) -> list[Run]:
-    locate = _Locator(spec, list(grid), flat_sets, smoke)
-    start = _merge(_merge(base, spec.overrides), SMOKE if smoke else {})
+    locate = Locator(spec.overrides, spec.base, list(grid), flat_sets, SMOKE if smoke else None)
+    start = merge(merge(base, spec.overrides), SMOKE if smoke else {})
     runs = []
-    for point in _points(grid, spec.exclude):
+    for point in grid_points(grid, spec.exclude):
         data = copy.deepcopy(start)
         for key, value in {**point, **flat_sets}.items():
-            _set(data, key, value)
+            set_path(data, key, value)
         data.update(name=run_name(name, point), suite=name)
         try:
             cfg = RunConfig.model_validate(data)
         except ValidationError as err:
-            problems.extend(_relocate(format_validation_error(err, RunConfig, source), source, locate))
+            problems.extend(relocate(format_validation_error(err, RunConfig, source), source, locate))
             continue
         problems.extend(f"{source}: {locate(key)}: {msg}" for key, msg in check_run(cfg))
         rid = run_id(cfg)
