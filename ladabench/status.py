@@ -55,6 +55,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 def suite_status(suite: Any) -> str:
     """Every expanded run of a loaded suite, including those not started yet (``new``)."""
+    if suite.spec.kind == "scaling":
+        return "\n".join([f"suite {suite.name} ({suite.results_dir}/)", *_scaling_lines(suite)])
     rows = [run_row(r.run_id, r.run_dir, r.config.train.images) for r in suite.runs]
     return f"suite {suite.name} ({suite.results_dir}/)\n{format_table(rows)}"
 
@@ -70,7 +72,10 @@ def results_status(results_root: str | Path, suite_name: str | None = None) -> s
     for folder in suites:
         rows = [run_row(d.name, d) for d in sorted(folder.iterdir())
                 if d.is_dir() and (d / "summary.json").exists()]
-        blocks.append(f"suite {folder.name} ({folder}/)\n{format_table(rows)}")
+        table = format_table(rows)
+        if not rows and (folder / "scaling.json").exists():
+            table = "scaling sweep: finished (scaling.json, scaling.csv)"
+        blocks.append(f"suite {folder.name} ({folder}/)\n{table}")
     return "\n\n".join(blocks) or f"no results under {root}/"
 
 
