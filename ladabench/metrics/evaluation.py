@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -45,14 +46,15 @@ class EvalContext:
     and lazily the extractor weights and the torch-fidelity result."""
 
     def __init__(self, generator: nn.Module, cfg: RunConfig, n_gen: int, n_real: int,
-                 device: torch.device, metrics: list[str]) -> None:
+                 device: torch.device | str, metrics: list[str]) -> None:
         self.generator, self.cfg, self.n_gen, self.n_real = generator, cfg, n_gen, n_real
         self.device, self.metrics = torch.device(device), metrics
         self.extractor = get_extractor(cfg.eval.extractor)
         self.real_data_cfg = cfg.data.model_copy(update={"split": cfg.eval.real_split, "fraction": 1.0})
 
     @functools.cached_property
-    def weights(self):
+    def weights(self) -> Path:
+        """The extractor's weights file (DataError when unavailable: never another extractor)."""
         return self.extractor.weights(self.cfg.eval)
 
     @functools.cached_property

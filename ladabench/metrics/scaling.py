@@ -274,7 +274,7 @@ def format_summary(summary: dict, baseline: str = BASELINE) -> str:
     for scope, variants in summary.items():
         for variant, s in variants.items():
             exp = "n/a" if s["exponent"] is None else f"{s['exponent']:.2f}"
-            cross = "-" if variant == baseline else (s[key] or "never")
+            cross = "-" if variant == baseline or baseline not in variants else (s[key] or "never")
             skipped = f"  skipped N: {s['skipped']}" if s["skipped"] else ""
             lines.append(f"  {scope:>5} {variant:>12}: exponent {exp:>5}  crossover {cross}{skipped}")
     return "\n".join(lines)

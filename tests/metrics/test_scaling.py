@@ -65,3 +65,15 @@ def test_exponent_and_crossover_on_synthetic_curves():
     assert summary["layer"]["lada"] == {"exponent": pytest.approx(1.0), "crossover_vs_dot_product": 1024,
                                         "skipped": []}
     assert "lada: exponent  1.00  crossover 1024" in format_summary(summary)
+
+
+def test_standalone_cli(tmp_path, capsys):
+    from ladabench.metrics.scaling import main
+
+    argv = ["--out", str(tmp_path), "--variants", "lada", "--tokens", "64", "256", "--dim", "16",
+            "--heads", "2", "--repeats", "1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "layer         lada: exponent   n/a  crossover -" in out  # no baseline in this sweep
+    assert f"wrote {tmp_path / 'scaling.csv'} and scaling.json" in out
+    assert len(pd.read_csv(tmp_path / "scaling.csv")) == 4
