@@ -142,6 +142,9 @@ def _load_checked(path: Path) -> dict:
     """The payload at ``path`` after checking its bytes against the ``.sha256`` sidecar."""
     from ladabench.data.base import file_sha256
 
+    if not sidecar_path(path).is_file():
+        raise DataError(f"{path}: no checksum file {sidecar_path(path).name} beside it; "
+                        f"use the cached classifier (omit the path) or restore the sidecar")
     expected = sidecar_path(path).read_text().split()[0]
     got = file_sha256(path)
     if got != expected:

@@ -69,3 +69,10 @@ def test_training_from_scratch_is_deterministic(tmp_path, monkeypatch, digits_we
     assert path.parent == tmp_path
     assert file_sha256(path) == file_sha256(digits_weights)
     assert torch.load(path, weights_only=True)["test_accuracy"] >= 0.97
+
+
+def test_weights_without_checksum_file_are_rejected(tmp_path, digits_weights):
+    bare = tmp_path / digits_weights.name
+    shutil.copy2(digits_weights, bare)
+    with pytest.raises(DataError, match=r"no checksum file digits_cnn-\w+\.pt\.sha256 beside it"):
+        digits_cnn.load_digits_net(bare)
