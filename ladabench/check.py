@@ -170,7 +170,8 @@ def _metric_rows(name: str, ref: RunRef, runs: list[dict], base: Baseline) -> li
         limit = mref.value + tol.allowed(mref.value)
         ok = math.isfinite(current) and current <= limit
         rows.append(Row(name, metric, mref.value, current, f"<= {limit:.4g}",
-                        PASS if ok else REGRESSION))
+                        PASS if ok else REGRESSION,
+                        f"mean of {len(found)} seed(s); baseline {len(ref.seeds)}"))
     return rows
 
 
