@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' $(TORCH_PINS)
 	touch $(STAMP)
 
+# The main job: five attention variants on the bundled digits (CPU, offline), then the report.
 quickstart: venv
-	$(BIN)/ladabench flops --preset cifar10_32
+	$(BIN)/ladabench run suites/quickstart.yaml
+	$(BIN)/ladabench report suites/quickstart.yaml -o reports/quickstart.html
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from ladabench.models.costs import FORMATS, format_costs, model_costs
-
 NAME = "flops"
 HELP = ("Parameters and MACs (one forward, one image, matrix products only) of G and D "
         "for every preset x attention variant")
@@ -15,12 +13,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="architecture preset (repeatable; default: all)")
     parser.add_argument("--attention", action="append", metavar="A",
                         help="attention variant for G and D (repeatable; default: all)")
-    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("--by-module", action="store_true",
                         help="add one row per block group (block_groups()) of each model")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ladabench.models.costs import format_costs, model_costs  # torch + fvcore: load on use
+
     rows = model_costs(args.preset, args.attention, by_module=args.by_module)
     print(format_costs(rows, args.format), end="")
     return 0

@@ -35,17 +35,23 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from typing import Any, Sequence
 
+import warnings
+
 import numpy as np
 import torch
-from fvcore.nn import FlopCountAnalysis
-from fvcore.nn.jit_handles import (
-    addmm_flop_jit,
-    bmm_flop_jit,
-    conv_flop_jit,
-    get_shape,
-    linear_flop_jit,
-)
 from torch import nn
+
+with warnings.catch_warnings():
+    # fvcore's focal_loss module calls torch.jit.script at import (deprecated in torch 2.14)
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+    from fvcore.nn import FlopCountAnalysis
+    from fvcore.nn.jit_handles import (
+        addmm_flop_jit,
+        bmm_flop_jit,
+        conv_flop_jit,
+        get_shape,
+        linear_flop_jit,
+    )
 
 CONVENTION = (
     "MACs of matrix products only (linear, matmul, bmm, einsum, conv, SDPA); "
