@@ -34,7 +34,7 @@ from ladabench.schema import StrictModel, parse_model
 
 PASS, REGRESSION, CANNOT_COMPARE = 0, 1, 2
 #: side of the fixed fp32 matmul timed as the throughput reference (here and in benchmarks/)
-REFERENCE_SIZE = 512
+REFERENCE_SIZE = 128
 REFERENCE_NAME = f"matmul-fp32-{REFERENCE_SIZE}"
 #: protocol keys that may differ between comparable values (contract 4)
 _PROTOCOL_FREE_KEYS = ("library",)
@@ -189,6 +189,9 @@ def _throughput_row(name: str, ref: RunRef, runs: list[dict], base: Baseline,
 def compare(runs: list[dict], base: Baseline, reference_per_s: float) -> list[Row]:
     """Rows for every baseline run; ``runs`` are :func:`ladabench.results.load_runs` records."""
     groups = _group(runs)
+    if base.reference.name != REFERENCE_NAME:
+        return [Row("*", "reference", None, None, "", CANNOT_COMPARE,
+                    f"baseline reference {base.reference.name} != {REFERENCE_NAME}; re-run --update")]
     rows = []
     for name, ref in base.runs.items():
         found = groups.get(name, [])

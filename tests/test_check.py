@@ -1,5 +1,6 @@
 """The regression gate on fixture run directories written per architecture.md contracts 1-4."""
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +12,11 @@ from ladabench.errors import ConfigError, DataError
 PROTOCOL = {"metric": "fid", "extractor": "digits-cnn", "weights_sha256": "ab12", "n_gen": 500,
             "n_real": 500, "real_split": "train", "dataset": "digits", "resolution": 16,
             "standard": False, "library": "ladabench 0.1.0"}
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "suites" / "ci_regression.yaml"
+BASELINE = ROOT / "baselines" / "regression" / "ci_regression.yaml"
+#: the deliberate regression of the FID-gate test: a generator learning rate bug
+INJECTED_BUG = "train.g_lr=1e-8"
 SEED_FIDS = [20.0, 22.0, 24.0]  # mean 22, sample std 2 → default tolerance 3 × 2 = 6
 
 
@@ -182,3 +188,39 @@ def test_cli_exit_codes_and_table(tmp_path, baseline, monkeypatch, capsys):
 def test_measure_reference_is_positive_and_finite():
     per_s = check.measure_reference("cpu", size=64, rounds=1)
     assert 0 < per_s < float("inf")
+
+
+def _gate(tmp_path, *sets):
+    """Train seed 0 of the CI suite (suites/ci_regression.yaml) with ``--set`` overrides, then
+    run the FID gate against the committed baseline; returns (exit code, printed table)."""
+    import contextlib
+    import io
+
+    root = tmp_path / "results"
+    args = ["run", str(SUITE), "--executor", "local", "--only", "seed0", "--results", str(root)]
+    assert main(args + [a for s in sets for a in ("--set", s)]) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["check", str(root / "ci_regression"), "--baseline", str(BASELINE)])
+    return code, out.getvalue()
+
+
+@pytest.mark.slow
+def test_fid_gate_passes_unmodified_code(tmp_path):
+    code, table = _gate(tmp_path)
+    assert code == 0, table
+
+
+@pytest.mark.slow
+def test_fid_gate_fails_an_injected_learning_rate_bug(tmp_path):
+    code, table = _gate(tmp_path, INJECTED_BUG)
+    assert code == 1, table
+    assert "REGRESSION" in next(line for line in table.splitlines() if " fid " in line)
+
+
+def test_different_reference_workload_cannot_compare(tmp_path, baseline):
+    base = yaml.safe_load(baseline.read_text())
+    base["reference"]["name"] = "matmul-fp32-512"
+    baseline.write_text(yaml.safe_dump(base))
+    rows, code = run_check(tmp_path, baseline)
+    assert code == 2 and rows[0].note.startswith("baseline reference matmul-fp32-512 != ")
