@@ -118,7 +118,7 @@ def measure_reference(device: str = "cpu", size: int = REFERENCE_SIZE, rounds: i
     ``rounds`` timed rounds (median, not min: it should see the same load the runs saw)."""
     import torch
 
-    a = torch.randn(size, size, device=device, generator=None)
+    a = torch.randn(size, size, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     per_s = []
     for _ in range(rounds + 1):  # the first round warms up
