@@ -1,27 +1,20 @@
-"""A tiny registered 32×32 preset for the training tests (test-only; not part of the package).
+"""The tiny registered 32×32 test preset for the training tests (test-only; not in the package).
 
 Imported by ``tests/train/conftest.py`` and by the subprocesses of the resume test.
 """
 from __future__ import annotations
 
-from ladabench.models.presets import PRESETS, Preset
+from pathlib import Path
+
+from ladabench.plugins import load_plugin
 
 TINY = "tiny_32"
+#: the one definition of the tiny preset, shared with the suite tests (loaded as a suite plugin)
+PLUGIN = Path(__file__).resolve().parents[1] / "suites" / "tiny_plugin.py"
 
 
 def register_tiny() -> None:
-    if TINY in PRESETS:
-        return
-
-    def tiny_32() -> Preset:
-        """Same topology as cifar10_32 (3 G stages, 1 D downBlock + Ladaformer), tiny widths."""
-        return Preset(
-            img_size=32, noise_dim=16, g_dim=(64, 16, 4), g_heads=(2, 2, 2), g_mlp=(32, 32, 16),
-            dec_dim=(), d_enc_dim=(8, 16), d_out_dim=(16, 32), d_heads=2, d_mlp=32,
-            provenance="test-only tiny preset (tests/train/tiny.py)",
-        )
-
-    PRESETS.register(TINY)(tiny_32)
+    load_plugin(str(PLUGIN))  # cached by path: registering twice in one process is a no-op
 
 
 def tiny_overrides(**train) -> dict:
