@@ -129,6 +129,19 @@ def _check_summary(summary: dict, problems: list[str]) -> bool:
     return True
 
 
+def drop_superseded(records: list[dict]) -> list[dict]:
+    """Records without the ones a resume replayed: a run killed after its last checkpoint (step
+    s) logged steps past s that the resumed run logs again after its ``resume`` event, so any
+    earlier record with step > s is superseded (docs/architecture.md, contract 2)."""
+    kept: list[dict] = []
+    for r in records:
+        if r.get("kind") == "event" and r.get("event") == "resume":
+            s = r.get("step", 0)
+            kept = [k for k in kept if not (isinstance(k.get("step"), int) and k["step"] > s)]
+        kept.append(r)
+    return kept
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Parse one run directory; never raises for bad content (problems are collected)."""
     run_dir = Path(run_dir)
@@ -140,7 +153,8 @@ def load_run(run_dir: str | Path) -> RunData:
     metrics_path = run_dir / "metrics.jsonl"
     if metrics_path.exists():
         try:
-            run.records = [r for r in read_jsonl(metrics_path) if isinstance(r, dict)]
+            records = [r for r in read_jsonl(metrics_path) if isinstance(r, dict)]
+            run.records = drop_superseded(records)
         except (ValueError, UnicodeDecodeError) as e:
             p.append(f"metrics.jsonl: invalid JSON line before the last ({e})")
     started = metrics_path.exists() or (run_dir / "summary.json").exists()

@@ -123,3 +123,15 @@ def test_reading_results_and_rendering_do_not_import_torch():
     code = ("import sys, ladabench.results, ladabench.report.render; "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_records_replayed_after_a_resume_are_dropped():
+    from ladabench.results import drop_superseded
+
+    recs = [{"kind": "train", "step": s} for s in (10, 20, 30)]
+    recs += [{"kind": "event", "event": "checkpoint", "step": 20}]
+    recs += [{"kind": "event", "event": "resume", "step": 20}]
+    recs += [{"kind": "train", "step": 30}, {"kind": "train", "step": 40}]
+    kept = drop_superseded(recs)
+    assert [(r["kind"], r["step"]) for r in kept] == [
+        ("train", 10), ("train", 20), ("event", 20), ("event", 20), ("train", 30), ("train", 40)]
