@@ -82,6 +82,17 @@ class TokenAttention(nn.Module):
     def count_macs(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
         raise NotImplementedError
 
+    def elementwise_macs(self, batch: int, seq_len: int | None = None) -> int:
+        """Element-wise tensor products of the token mixing (e.g. Lada's ``g ⊙ K ⊙ V``), which
+        matrix-product counters do not charge but the published LadaGAN MACs include
+        (ladagan.md §10). Scalings, softmax and bias/mask additions are not counted."""
+        return self.count_elementwise(batch, seq_len or self.seq_len, self.dim, self.heads,
+                                      **self.options())
+
+    @classmethod
+    def count_elementwise(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+        return 0
+
     def options(self) -> dict:
         """The variant options this layer was built with (recorded in results)."""
         return {}

@@ -90,5 +90,9 @@ class FastformerAttention(TokenAttention):
         # query, key 2NC² + scorers 2NCh + two poolings 2NC + transform NC²  (attention.md §3.2)
         return batch * seq_len * dim * (3 * dim + 2 * heads + 2)
 
+    @classmethod
+    def count_elementwise(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+        return 2 * batch * seq_len * dim  # p = g ⊙ K and pooled_key ⊙ Q
+
     def options(self) -> dict:
         return {"query_residual": self.query_residual}

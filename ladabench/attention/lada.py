@@ -45,3 +45,7 @@ class LadaAttention(TokenAttention):
     def count_macs(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
         # qkv 3NC² + q_attn NCh + pooling NC + proj NC²  (attention.md §1.2)
         return batch * seq_len * dim * (4 * dim + heads + 1)
+
+    @classmethod
+    def count_elementwise(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+        return 2 * batch * seq_len * dim  # g ⊙ K, then ⊙ V

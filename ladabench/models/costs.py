@@ -3,8 +3,10 @@
 MACs come from ``ladabench.metrics.flops.count_flops`` (fvcore, matrix products only) for one
 forward of ONE image, the LadaGAN "FLOPs" convention (ladagan.md §10). The published
 generator figures (0.759 G, 4.341 G) also include 2·N·C element-wise multiplies per block, so
-the matrix-product count is 0.05 % lower (0.758 G, 4.340 G). Combinations a variant cannot run
-are listed with the capability error instead of a number.
+the matrix-product count is 0.05 % lower (0.758 G, 4.340 G); ``macs_paper`` adds each attention
+layer's closed-form element-wise products (``TokenAttention.elementwise_macs``) to reproduce the
+published figures. Combinations a variant cannot run are listed with the capability error
+instead of a number.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ladabench.attention import get_attention, list_attentions
+from ladabench.attention import TokenAttention, get_attention, list_attentions
 from ladabench.errors import CapabilityError, ConfigError
 from ladabench.metrics.flops import CONVENTION, count_flops, count_params
 from ladabench.models.config import ModelConfig
@@ -32,7 +34,8 @@ class CostRow:
 
     ``module`` is ``"total"`` for the whole model or a ``block_groups()`` name; ``bn_stats``
     counts BatchNorm running statistics (non-trainable); ``skipped`` lists the ops that
-    counted 0 (not matrix products) with their number of calls; ``error`` is the capability
+    counted 0 (not matrix products) with their number of calls; ``macs_paper`` = ``macs`` plus
+    the attention layers' element-wise products (the published convention); ``error`` is the capability
     error when the combination cannot be built (numbers are then None).
     """
 
@@ -43,6 +46,7 @@ class CostRow:
     params: int | None = None
     bn_stats: int | None = None
     macs: int | None = None
+    macs_paper: int | None = None
     skipped: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
@@ -52,18 +56,24 @@ def _bn_stats(module: nn.Module) -> int:
     return sum(b.numel() for name, b in module.named_buffers() if name.endswith(stats))
 
 
+def _elementwise(module: nn.Module) -> int:
+    """Element-wise attention products of one forward of one image below ``module``."""
+    return sum(m.elementwise_macs(1) for m in module.modules() if isinstance(m, TokenAttention))
+
+
 def _model_rows(key: tuple[str, str, str], model: nn.Module, x: torch.Tensor,
                 by_module: bool) -> list[CostRow]:
     report = count_flops(model, x)
     skipped = {op.removeprefix("aten::"): n for op, n in report.unsupported.items()}
     rows = [CostRow(*key, params=report.params, bn_stats=_bn_stats(model), macs=report.macs,
-                    skipped=skipped)]
+                    macs_paper=report.macs + _elementwise(model), skipped=skipped)]
     if by_module:
         paths = {id(m): name for name, m in model.named_modules()}
         for group, module in model.block_groups().items():
             rows.append(CostRow(*key, module=group, params=count_params(module),
                                 bn_stats=_bn_stats(module),
-                                macs=report.by_module.get(paths[id(module)], 0)))
+                                macs=(m := report.by_module.get(paths[id(module)], 0)),
+                                macs_paper=m + _elementwise(module)))
     return rows
 
 
@@ -107,6 +117,10 @@ def _frame(rows: list[CostRow]) -> pd.DataFrame:
     return df
 
 
+def _giga(v) -> str:
+    return "-" if pd.isna(v) else f"{v / 1e9:.3f} G"
+
+
 def _table(df: pd.DataFrame) -> str:
     def fmt_int(v) -> str:
         return "-" if pd.isna(v) else f"{int(v):,}"
@@ -115,7 +129,8 @@ def _table(df: pd.DataFrame) -> str:
         "preset": df["preset"], "attention": df["attention"], "model": df["model"],
         "module": df["module"], "params": df["params"].map(fmt_int),
         "bn_stats": df["bn_stats"].map(fmt_int), "MACs": df["macs"].map(fmt_int),
-        "GMACs": df["macs"].map(lambda v: "-" if pd.isna(v) else f"{v / 1e9:.3f} G"),
+        "GMACs": df["macs"].map(_giga),
+        "GMACs paper": df["macs_paper"].map(_giga),
         "skipped ops (0 MACs) / error": [e or s for e, s in zip(df["error"], df["skipped"])],
     })
     return out.to_string(index=False)
@@ -129,7 +144,8 @@ def format_costs(rows: list[CostRow], fmt: str = "table") -> str:
     if fmt == "json":
         return json.dumps({"convention": CONVENTION, "scope": SCOPE,
                            "rows": [asdict(r) for r in rows]}, indent=2)
-    header = f"# MACs: {CONVENTION}\n# scope: {SCOPE}\n"
+    header = (f"# MACs: {CONVENTION}\n# MACs paper: MACs + element-wise attention products "
+              f"(e.g. Lada's g*K*V), the published LadaGAN figures\n# scope: {SCOPE}\n")
     if fmt == "csv":
         return header + _frame(rows).to_csv(index=False)
     return header + _table(_frame(rows)) + "\n"

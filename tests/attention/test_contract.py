@@ -89,3 +89,9 @@ def test_macs_equal_fvcore_and_flopcountermode(case, shape):
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
         layer(x)
     assert counter.get_total_flops() == 2 * expected
+
+
+@pytest.mark.parametrize("name", list_attentions())
+def test_elementwise_macs_are_nonnegative_and_linear_in_batch(name):
+    layer = build_attention(name, 32, 4, 64)
+    assert 0 <= layer.elementwise_macs(1) and layer.elementwise_macs(2) == 2 * layer.elementwise_macs(1)

@@ -68,3 +68,8 @@ def test_count_macs_ladagan_sizes():
     sizes = [(64, 1024), (256, 256), (1024, 64)]
     got = [round(LadaAttention.count_macs(1, n, c, 4) / 1e6, 3) for n, c in sizes]
     assert got == [268.763, 67.437, 17.105]
+
+
+def test_elementwise_products_are_the_published_2nc_term():
+    layer = build_attention("lada", 64, 4, 256)
+    assert layer.elementwise_macs(3) == 2 * 3 * 256 * 64

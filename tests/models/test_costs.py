@@ -67,6 +67,9 @@ def test_model_costs_rows_and_groups(monkeypatch, fast_model):
     assert sum(r.params for r in g_groups) == 19_901_647
     assert sum(r.macs for r in g_groups) == 758_349_824
     assert {r.module: r.macs for r in g_groups}["stage16.conv"] == 256 * 256 * 9 * 256  # conv_8
+    # ladagan.md §10 "MACs + 2NC per block": the published-style figures
+    assert (total["G"].macs_paper, total["D"].macs_paper) == (758_743_040, 709_050_368)
+    assert sum(r.macs_paper for r in g_groups) == 758_743_040
 
 
 def test_unbuildable_combination_is_listed(monkeypatch, fast_model):
