@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-import torch
 
 from ladabench.cli import main
 from train.tiny import register_tiny
@@ -11,8 +10,7 @@ from train.tiny import register_tiny
 register_tiny()
 
 
-def test_bench_json_reports_img_per_s_with_the_device(capsys):
-    torch.set_num_threads(1)
+def test_bench_json_reports_img_per_s_with_the_device(capsys, one_torch_thread):
     code = main(["bench", "--preset", "tiny_32", "--batch", "2", "--steps", "1", "--warmup", "1",
                  "--device", "cpu", "--json"])
     assert code == 0

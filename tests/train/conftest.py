@@ -3,7 +3,6 @@ oversubscribed; OpenMP spin-waits make 2 threads many times slower than 1 under 
 from __future__ import annotations
 
 import pytest
-import torch
 
 from .tiny import register_tiny
 
@@ -11,8 +10,5 @@ register_tiny()
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Every training test runs on one torch thread (see tests/conftest.py)."""
