@@ -9,7 +9,8 @@
 # STORAGE defaults to the committed baselines/regression/benchmarks (pytest-benchmark keys it by
 # machine: <STORAGE>/Linux-CPython-3.11-64bit/). Thresholds, measured on the shared 2-core machine
 # (1 thread; numbers in baselines/regression/benchmarks/README.md): the layers and the generator
-# forward moved up to 37% (normalised `min`) between runs minutes apart -> 60%; the training step
+# forward moved up to 37% (normalised `min`) between runs minutes apart, and linformer at 576 tokens
+# up to 97% between fresh processes on the quiet machine (0.53 -> 1.04 ms) -> 150%; the training step
 # (40 ms, allocation-heavy) moved up to 80% while other jobs trained -> 100%, in a second pass.
 set -euo pipefail
 mode=${1:?usage: benchmarks/gate.sh save|compare [STORAGE] [pytest args...]}
@@ -32,7 +33,7 @@ compare() {  # compare SELECTION THRESHOLD [args...]
 case "$mode" in
   save)    exec "$python" -m pytest "${common[@]}" --benchmark-save=ci "$@" ;;
   compare) status=0
-           compare "not train_step" "${BENCH_COMPARE_FAIL:-min:60%}" "$@" || status=$?
+           compare "not train_step" "${BENCH_COMPARE_FAIL:-min:150%}" "$@" || status=$?
            compare "train_step or reference" "${BENCH_COMPARE_FAIL_STEP:-min:100%}" "$@" \
              || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
            exit "$status" ;;
