@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import shutil
 import signal
 import threading
@@ -48,17 +49,27 @@ class _StopFlag:
 
 
 class RunJob(submitit.helpers.Checkpointable):
-    """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible)."""
+    """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible).
 
-    def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = ()) -> None:
+    ``threads`` (None = torch's default) caps torch's CPU threads, so that parallel local jobs
+    share the cores instead of oversubscribing them (OpenMP spin-waits make that many times
+    slower)."""
+
+    def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = (),
+                 threads: int | None = None) -> None:
         self.run_dir = str(run_dir)
         self.config = config
         self.plugins = tuple(plugins)
+        self.threads = threads
         self._summary: dict[str, Any] | None = None
 
     def __call__(self) -> dict[str, Any]:
+        import torch
+
         from ladabench.train import run as train_run
 
+        if self.threads:
+            torch.set_num_threads(self.threads)
         for ref in self.plugins:
             load_plugin(ref)
         cfg = RunConfig.model_validate(self.config)
@@ -82,7 +93,8 @@ class RunJob(submitit.helpers.Checkpointable):
             "kind": "event", "event": "requeue", "step": s.get("step", 0),
             "images_seen": s.get("images_seen", 0), "wall_time_s": s.get("wall_time_s", 0.0),
         })
-        return submitit.helpers.DelayedSubmission(RunJob(self.run_dir, self.config, self.plugins))
+        return submitit.helpers.DelayedSubmission(
+            RunJob(self.run_dir, self.config, self.plugins, self.threads))
 
 
 def run_status(run: Run) -> str:
@@ -146,18 +158,25 @@ def job_outcome(job: Any) -> str:
         return f"failed: {lines[-1] if lines else type(e).__name__}"
 
 
-def _job(run: Run, suite: Suite) -> RunJob:
-    return RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins)
+def _job(run: Run, suite: Suite, threads: int | None = None) -> RunJob:
+    return RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins, threads)
+
+
+def local_threads(max_parallel: int) -> int | None:
+    """Torch threads per local job: the machine's cores shared by the parallel jobs (None when
+    one job runs at a time: torch's default already uses every core)."""
+    return max(1, (os.cpu_count() or 1) // max_parallel) if max_parallel > 1 else None
 
 
 def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int,
                  log: Callable[[str], None]) -> dict[str, str]:
     """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
     queue, running, outcomes = list(runs), {}, {}
+    threads = local_threads(max_parallel)
     while queue or running:
         while queue and len(running) < max_parallel:
             run = queue.pop(0)
-            running[run.run_id] = executor.submit(_job(run, suite))
+            running[run.run_id] = executor.submit(_job(run, suite, threads))
             log(f"started {run.run_id}")
         for run_id, job in list(running.items()):
             if job.done():

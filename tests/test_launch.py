@@ -155,3 +155,27 @@ def test_scaling_suite_runs_the_sweep_once(tmp_path):
     log.clear()
     assert run_suite(suite, "debug", results_root=tmp_path / "r", log=log.append) == 0
     assert log[0] == "finished  sweep scaling sweep (skipped)"
+
+
+def test_parallel_local_jobs_share_the_cores(monkeypatch):
+    from ladabench.launch import local_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert (local_threads(1), local_threads(2), local_threads(3), local_threads(16)) == (None, 4, 2, 1)
+
+
+def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
+    import torch
+
+    import ladabench.train as train
+
+    seen = []
+    monkeypatch.setattr(train, "run", lambda cfg, run_dir, **kw: seen.append(
+        torch.get_num_threads()) or {"status": "finished"})
+    before = torch.get_num_threads()
+    try:
+        job = RunJob(str(tmp_path), {}, (), threads=1)
+        assert job()["status"] == "finished" and seen == [1]
+        assert job.checkpoint().function.threads == 1
+    finally:
+        torch.set_num_threads(before)
