@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from ladabench.io import read_jsonl
 from ladabench.launch import RunJob, run_suite
 from ladabench.suite import load_suite
+from waiting import wait_for
 
 TINY = Path(__file__).resolve().parent / "suites" / "tiny.yaml"
 
@@ -36,13 +36,6 @@ def train_images(run_dir: Path) -> list[int]:
 def files(root: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in root.rglob("*")
             if p.is_file() and ".submitit" not in p.parts}
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_local_suite_run_twice_second_is_a_noop(tmp_path):

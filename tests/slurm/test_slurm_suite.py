@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import yaml
 from ladabench.io import read_jsonl
 from ladabench.launch import run_suite
 from ladabench.suite import load_suite
+from waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "tests" / "suites" / "tiny.yaml"
@@ -55,13 +55,6 @@ def job_ids(log: list[str]) -> dict[str, str]:
 
 def relative_files(run_dir: Path) -> set[str]:
     return {p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file()}
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.5)
 
 
 def test_job_array_results_match_a_local_run(tmp_path):
@@ -134,6 +127,7 @@ def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path):
         return subprocess.run(["sacct", "-n", "-P", "-X", "-j", job, "-o", "State"],
                               capture_output=True, text=True).stdout.strip()
 
-    wait_for(lambda: sacct_state() not in ("", "RUNNING", "PENDING", "REQUEUED"), 60, "job end")
+    wait_for(lambda: sacct_state() not in ("", "RUNNING", "PENDING", "REQUEUED"), 60, "job end",
+             poll=0.5)
     assert sacct_state() == "COMPLETED"
     assert yaml.safe_load((run.run_dir / "config.yaml").read_text())["train"]["images"] == 48
