@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot/seaborn: no display on clusters
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import EngFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from PIL import Image, UnidentifiedImageError  # noqa: E402
@@ -85,6 +86,13 @@ def device_hours(runs: pd.DataFrame) -> tuple[pd.Series, str]:
     return runs["wall_time_s"].astype(float) / 3600.0, label
 
 
+def _scale(values: pd.Series) -> str:
+    """Log axis when the runs span more than a decade; linear otherwise (a log axis inside one
+    decade has only minor ticks, whose labels overprint each other)."""
+    v = values[values > 0]
+    return "log" if len(v) and v.max() > 10 * v.min() else "linear"
+
+
 def cost_to_fid(results: Results, pids: dict[str, str]) -> list[Figure]:
     """Final FID against training MACs and against device-hours (finished runs)."""
     runs = results.runs
@@ -103,8 +111,9 @@ def cost_to_fid(results: Results, pids: dict[str, str]) -> list[Figure]:
                         palette=colours)
         _legend_outside(axes[1])
         axes[0].set(xlabel="training MACs", ylabel=f"final FID ({pids.get(key, key)})",
-                    xscale="log")
-        axes[1].set(xlabel=hours_label, xscale="log")
+                    xscale=_scale(df["train_macs_total"]))
+        axes[0].xaxis.set_major_formatter(EngFormatter(sep=""))  # 400G, 1.2T
+        axes[1].set(xlabel=hours_label, xscale=_scale(df["hours"]))
         figs.append(Figure(f"Cost to FID · {pids.get(key, key)}", png_uri(fig),
                            f"Each point is a finished run; {hours_label} = wall time × 1 device."))
     return figs
