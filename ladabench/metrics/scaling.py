@@ -38,6 +38,8 @@ from ladabench.attention import build_attention, list_attentions
 from ladabench.errors import ConfigError
 from ladabench.io import write_json, write_text
 from ladabench.models.blocks import DiscriminatorBlock
+from ladabench.scaling_fit import crossover as fit_crossover
+from ladabench.scaling_fit import log_slope
 
 TOKENS = (64, 256, 1024, 4096, 16384)  # square grids 8² … 128² (Swin needs a square grid)
 SCOPES = ("layer", "block")
@@ -239,19 +241,17 @@ def fit_exponent(df: pd.DataFrame, fit_from: int = FIT_FROM) -> float | None:
     ok = df[(df["status"] == "ok") & (df["tokens"] >= fit_from)]
     if len(ok) < 2:
         return None
-    return float(np.polyfit(np.log(ok["tokens"]), np.log(ok["time_ms"]), 1)[0])
+    return log_slope(ok["tokens"].to_numpy(float), ok["time_ms"].to_numpy(float))
 
 
 def crossover(curve: pd.DataFrame, baseline: pd.DataFrame) -> int | None:
     """Smallest N from which ``curve`` is faster than ``baseline`` at every larger N both
     measured (None if it is slower at the largest common N)."""
-    both = pd.merge(curve[curve["status"] == "ok"], baseline[baseline["status"] == "ok"],
-                    on="tokens", suffixes=("", "_ref")).sort_values("tokens")
-    faster = (both["time_ms"] < both["time_ms_ref"]).to_numpy()
-    if not len(faster) or not faster[-1]:
-        return None
-    first = len(faster) - int(np.argmin(faster[::-1])) if not faster.all() else 0
-    return int(both["tokens"].iloc[first])
+
+    def times(df: pd.DataFrame) -> pd.Series:
+        return df[df["status"] == "ok"].set_index("tokens")["time_ms"]
+
+    return fit_crossover(times(curve), times(baseline), strict=True)
 
 
 def summarize(df: pd.DataFrame, baseline: str = BASELINE, fit_from: int = FIT_FROM) -> dict:

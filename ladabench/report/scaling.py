@@ -19,6 +19,7 @@ import seaborn as sns
 
 from ladabench.errors import DataError
 from ladabench.report.figures import Figure, png_uri
+from ladabench.scaling_fit import crossover, log_slope
 
 #: measure column → axis label
 MEASURES = {"time_ms": "time (ms)", "peak_memory_bytes": "peak memory (bytes)", "macs": "MACs"}
@@ -59,19 +60,7 @@ def exponent(tokens: np.ndarray, values: np.ndarray) -> float:
     keep = tokens >= FIT_FROM_TOKENS
     if keep.sum() < 3:
         keep = np.ones_like(tokens, dtype=bool)
-    slope, _ = np.polyfit(np.log(tokens[keep]), np.log(values[keep]), 1)
-    return float(slope)
-
-
-def crossover(curve: pd.Series, reference: pd.Series) -> int | None:
-    """Smallest N from which ``curve`` ≤ ``reference`` at every larger measured N (both indexed
-    by N); None if it never stays below."""
-    both = pd.concat([curve, reference], axis=1, keys=["v", "ref"]).dropna().sort_index()
-    below = (both["v"] <= both["ref"]).to_numpy()
-    if not below.any() or not below[-1]:
-        return None
-    first = len(below) - int(np.argmin(below[::-1])) if not below.all() else 0
-    return int(both.index[first])
+    return log_slope(tokens[keep], values[keep])
 
 
 def fits(df: pd.DataFrame) -> list[Fit]:
