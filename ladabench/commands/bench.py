@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    result = measure_throughput(cfg, resolve_device(args.device), args.steps, args.warmup)
+    result = measure_throughput(cfg, resolve_device(args.device, "--device"), args.steps, args.warmup)
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return 0

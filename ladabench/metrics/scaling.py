@@ -40,6 +40,7 @@ from ladabench.io import write_json, write_text
 from ladabench.models.blocks import DiscriminatorBlock
 from ladabench.scaling_fit import crossover as fit_crossover
 from ladabench.scaling_fit import log_slope
+from ladabench.train.setup import resolve_device
 
 TOKENS = (64, 256, 1024, 4096, 16384)  # square grids 8² … 128² (Swin needs a square grid)
 SCOPES = ("layer", "block")
@@ -308,8 +309,7 @@ def bench_scaling(args: argparse.Namespace) -> int:
     defaults = argparse.ArgumentParser()
     add_arguments(defaults)
     opts = {**vars(defaults.parse_args([])), **{k: v for k, v in vars(args).items() if v is not None}}
-    device = "cpu" if opts["device"] == "auto" and not torch.cuda.is_available() else opts["device"]
-    device = "cuda" if device == "auto" else device
+    device = str(resolve_device(opts["device"], "--device"))
     df = run_scaling(opts["out"], opts["variants"], tuple(opts["tokens"]), opts["dim"], opts["heads"],
                      device=device, repeats=opts["repeats"], threads=opts["threads"],
                      memory_budget_bytes=int(opts["memory_budget_gib"] * 2**30),

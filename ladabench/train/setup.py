@@ -25,18 +25,19 @@ from ladabench.train.observe import GradNorms
 from ladabench.train.steps import Models, d_step, g_step
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` = CUDA when available, else CPU; any other torch device string is taken as is."""
+def resolve_device(name: str, key: str = "train.device") -> torch.device:
+    """``auto`` = CUDA when available, else CPU; any other torch device string is taken as is.
+    ``key`` names the setting in error messages."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(name)
     except RuntimeError:
         raise ConfigError(
-            f"train.device: {name!r} is not a torch device (auto, cpu, cuda, cuda:1, ...)"
+            f"{key}: {name!r} is not a torch device (auto, cpu, cuda, cuda:1, ...)"
         ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"train.device: {name!r} requested but CUDA is not available")
+        raise ConfigError(f"{key}: {name!r} requested but CUDA is not available")
     return device
 
 

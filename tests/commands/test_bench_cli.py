@@ -35,3 +35,8 @@ def test_scaling_flag_dispatches_to_the_scaling_sweep(monkeypatch):
     monkeypatch.setattr(scaling, "bench_scaling", lambda args: seen.append(vars(args)) or 0)
     assert main(["bench", "--scaling", "--device", "cpu"]) == 0
     assert seen == [{"device": "cpu"}]
+
+
+def test_bad_device_names_the_flag(capsys):
+    assert main(["bench", "--preset", "tiny_32", "--device", "gpu0"]) == 2
+    assert "--device: 'gpu0' is not a torch device" in capsys.readouterr().err
