@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: exponents are fitted from this token count up (small N is dominated by fixed overheads)
+FIT_FROM = 1024
+#: the quadratic baseline crossovers are measured against (attention registry name)
+BASELINE = "dot_product"
+
 
 def log_slope(tokens: np.ndarray, values: np.ndarray) -> float:
     """Least-squares slope of log(values) on log(tokens): the exponent of values ∝ N^e."""

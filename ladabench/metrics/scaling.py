@@ -39,15 +39,13 @@ from ladabench.errors import ConfigError
 from ladabench.io import write_json, write_text
 from ladabench.models.blocks import DiscriminatorBlock
 from ladabench.scaling_fit import crossover as fit_crossover
-from ladabench.scaling_fit import log_slope
+from ladabench.scaling_fit import BASELINE, FIT_FROM, log_slope
 from ladabench.train.setup import resolve_device
 
 TOKENS = (64, 256, 1024, 4096, 16384)  # square grids 8² … 128² (Swin needs a square grid)
 SCOPES = ("layer", "block")
 WARM_TOKENS = 64
 MLP_RATIO = 4
-FIT_FROM = 1024
-BASELINE = "dot_product"
 #: the study's settings (like a suite's ``attention_options``): Swin 8×8 windows; Linformer
 #: keeps its registry default k = N/4
 OPTIONS: dict[str, dict[str, Any]] = {"swin": {"window": 8}}

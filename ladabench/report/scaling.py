@@ -4,7 +4,7 @@
 Input: every ``scaling*.csv`` under the results folder, written by ``ladabench bench --scaling``
 (``ladabench.metrics.scaling``), one row per (variant, scope, N) with the columns of
 ``MEASURES``. The exponent is the least-squares slope of log(value) on log(N) over N ≥
-``FIT_FROM_TOKENS`` (all points when fewer than 3 are that large); a crossover is the smallest
+``FIT_FROM`` (all points when fewer than 3 are that large); a crossover is the smallest
 measured N from which a variant stays at or below the reference on that measure.
 """
 from __future__ import annotations
@@ -19,14 +19,11 @@ import seaborn as sns
 
 from ladabench.errors import DataError
 from ladabench.report.figures import Figure, png_uri
-from ladabench.scaling_fit import crossover, log_slope
+from ladabench.scaling_fit import BASELINE, FIT_FROM, crossover, log_slope
 
 #: measure column → axis label
 MEASURES = {"time_ms": "time (ms)", "peak_memory_bytes": "peak memory (bytes)", "macs": "MACs"}
 TOKENS, VARIANT, SCOPE = "tokens", "variant", "scope"
-FIT_FROM_TOKENS = 1024
-#: the quadratic baseline crossovers are measured against (attention registry name)
-REFERENCE_VARIANT = "dot_product"
 
 
 @dataclass
@@ -56,8 +53,8 @@ def load_scaling(roots: list[Path]) -> pd.DataFrame:
 
 
 def exponent(tokens: np.ndarray, values: np.ndarray) -> float:
-    """Slope of log(values) against log(tokens), fitted over N ≥ FIT_FROM_TOKENS when possible."""
-    keep = tokens >= FIT_FROM_TOKENS
+    """Slope of log(values) against log(tokens), fitted over N ≥ FIT_FROM when possible."""
+    keep = tokens >= FIT_FROM
     if keep.sum() < 3:
         keep = np.ones_like(tokens, dtype=bool)
     return log_slope(tokens[keep], values[keep])
@@ -67,12 +64,12 @@ def fits(df: pd.DataFrame) -> list[Fit]:
     out = []
     for (scope, variant), g in df.groupby([SCOPE, VARIANT], sort=True):
         g = g.groupby(TOKENS).mean(numeric_only=True).sort_index()
-        ref = df[(df[SCOPE] == scope) & (df[VARIANT] == REFERENCE_VARIANT)]
+        ref = df[(df[SCOPE] == scope) & (df[VARIANT] == BASELINE)]
         ref = ref.groupby(TOKENS).mean(numeric_only=True)
         for measure in (m for m in MEASURES if m in g and g[m].notna().sum() >= 2):
             curve = g[measure].dropna()
             cross = None
-            if variant != REFERENCE_VARIANT and measure in ref:
+            if variant != BASELINE and measure in ref:
                 cross = crossover(curve, ref[measure])
             out.append(Fit(str(scope), str(variant), measure,
                            exponent(curve.index.to_numpy(float), curve.to_numpy(float)), cross))
