@@ -17,11 +17,9 @@ from ladabench.data.config import DataConfig
 from ladabench.errors import ConfigError
 from ladabench.metrics.config import EvalConfig
 from ladabench.models.config import ModelConfig
-from ladabench.schema import StrictModel, parse_model
+from ladabench.schema import MACHINE_KEYS, StrictModel, parse_model
 from ladabench.train.config import TrainConfig
 
-#: key paths that differ between machines but not between experiments
-MACHINE_KEYS = (("data", "root"), ("train", "device"), ("eval", "inception_weights"))
 
 
 class RunConfig(StrictModel):

@@ -18,16 +18,14 @@ import yaml
 
 from ladabench.errors import DataError
 from ladabench.io import read_jsonl
+from ladabench.schema import MACHINE_KEYS
 
 STATUSES = ("pending", "running", "interrupted", "finished", "diverged", "failed")
 #: status of a run whose summary.json is missing (after it started) or unreadable
 CORRUPT = "corrupt"
 RUN_FILES = ("config.yaml", "summary.json", "metrics.jsonl", "provenance.json")
-#: config keys that do not define the experiment: runs differing only here form one group.
-#: The machine keys equal ``ladabench.config.MACHINE_KEYS`` (a test keeps them in sync); they are
-#: spelt out because importing ladabench.config pulls in torch through ladabench.data.
-NON_EXPERIMENT_KEYS = {"name", "suite", "train.seed", "data.root", "train.device",
-                       "eval.inception_weights"}
+#: config keys that do not define the experiment: runs differing only here form one group
+NON_EXPERIMENT_KEYS = {"name", "suite", "train.seed", *(".".join(k) for k in MACHINE_KEYS)}
 SEED_TOKEN = r"(^|-)seed\d+(?=-|$)"
 SUMMARY_SCALARS = ("step", "images_seen", "wall_time_s", "train_macs_total", "img_per_s",
                    "peak_memory_bytes", "error", "config_hash")

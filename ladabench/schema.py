@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ladabench.errors import ConfigError
 
 
+#: run-config key paths that differ between machines but not between experiments (left out of
+#: the config hash; kept here, torch-free, so that result readers can use them without torch)
+MACHINE_KEYS = (("data", "root"), ("train", "device"), ("eval", "inception_weights"))
+
+
 class StrictModel(BaseModel):
     """Unknown keys are errors, values are not coerced across types, instances are frozen."""
 
