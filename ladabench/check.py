@@ -26,11 +26,10 @@ from typing import Any, Callable
 
 from pydantic import Field, model_validator
 
-from ladabench.config import load_yaml
 from ladabench.errors import DataError
 from ladabench.io import write_yaml
 from ladabench.results import SEED_TOKEN, find_run_dirs, load_run
-from ladabench.schema import StrictModel, parse_model
+from ladabench.schema import StrictModel, load_yaml, parse_model
 
 PASS, REGRESSION, CANNOT_COMPARE = 0, 1, 2
 #: side of the fixed fp32 matmul timed as the throughput reference (here and in benchmarks/)

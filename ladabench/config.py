@@ -17,7 +17,7 @@ from ladabench.data.config import DataConfig
 from ladabench.errors import ConfigError
 from ladabench.metrics.config import EvalConfig
 from ladabench.models.config import ModelConfig
-from ladabench.schema import MACHINE_KEYS, StrictModel, parse_model
+from ladabench.schema import MACHINE_KEYS, StrictModel, load_yaml, parse_model
 from ladabench.train.config import TrainConfig
 
 
@@ -64,24 +64,6 @@ def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> 
                 raise ConfigError(f"{source}: {path}: {k!r} is not a section")
         node[keys[-1]] = parse_value(value)
     return out
-
-
-def load_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping; a missing file or a non-mapping is a one-line ConfigError."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}:{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
-    return data
 
 
 def load_run_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:

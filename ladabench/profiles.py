@@ -12,8 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ladabench.config import load_yaml
-from ladabench.schema import StrictModel, parse_model
+from ladabench.schema import StrictModel, load_yaml, parse_model
 
 
 class SlurmProfile(StrictModel):

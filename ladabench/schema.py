@@ -1,10 +1,13 @@
-"""Typed, frozen configuration models and the translation of pydantic errors into ladabench's
-one-line-per-problem messages ("FILE: key.path: what was expected")."""
+"""Typed, frozen configuration models, reading YAML files, and the translation of pydantic errors
+into ladabench's one-line-per-problem messages ("FILE: key.path: what was expected").
+Torch-free, so that result readers and the report can use it."""
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ladabench.errors import ConfigError
@@ -70,3 +73,21 @@ def parse_model(model: type[BaseModel], data: Any, source: str) -> Any:
         return model.model_validate(data)
     except ValidationError as err:
         raise ConfigErrors(format_validation_error(err, model, source)) from None
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping; a missing file or a non-mapping is a one-line ConfigError."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    return data

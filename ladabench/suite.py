@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from ladabench.config import RunConfig, apply_overrides, load_yaml
+from ladabench.config import RunConfig, apply_overrides
 from ladabench.errors import ConfigError
 from ladabench.plugins import load_plugin, resolve_plugin
-from ladabench.schema import ConfigErrors, StrictModel, format_validation_error
+from ladabench.schema import ConfigErrors, StrictModel, format_validation_error, load_yaml
 from ladabench.suite_bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
 from ladabench.suite_checks import check_run, check_scaling
 from ladabench.suite_grid import (

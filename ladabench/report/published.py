@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import Field
 
-from ladabench.errors import ConfigError
 from ladabench.report.tables import Stat
 from ladabench.results import Results
-from ladabench.schema import StrictModel, parse_model
+from ladabench.schema import StrictModel, load_yaml, parse_model
 
 
 class PublishedValue(StrictModel):
@@ -95,11 +93,7 @@ def load_published(folder: str | Path) -> list[tuple[Path, PublishedTable]]:
     """Every ``*.yaml`` under ``folder`` (sorted), validated; bad files raise ConfigError(s)."""
     out = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        try:  # yaml directly: ladabench.config.load_yaml would import torch (via ladabench.data)
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: invalid YAML ({str(e).splitlines()[0]})") from None
-        out.append((path, parse_model(PublishedTable, data, str(path))))
+        out.append((path, parse_model(PublishedTable, load_yaml(path), str(path))))
     return out
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
-import yaml
 
 import ladabench
-from ladabench.errors import ConfigError, DataError
+from ladabench.errors import DataError
 from ladabench.io import write_text
+from ladabench.schema import load_yaml
 from ladabench.report import figures, published, scaling, tables
 from ladabench.report.exports import write_exports
 from ladabench.results import Results, load_results
@@ -35,14 +35,7 @@ def results_dir_of(arg: str | Path) -> Path:
     path = Path(arg)
     if path.suffix not in (".yaml", ".yml"):
         return path
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: suite file not found") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML ({str(e).splitlines()[0]})") from None
-    if not isinstance(spec, dict):
-        raise ConfigError(f"{path}: expected a suite mapping with a 'name' key")
+    spec = load_yaml(path)
     return Path(str(spec.get("results_root") or "results")) / str(spec.get("name") or path.stem)
 
 
