@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from ladabench.attention import build_attention, list_attentions
-from ladabench.check import REFERENCE_SIZE
+from ladabench.measure.reference import REFERENCE_SIZE
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "ci_regression.yaml"
 # Small shapes keep every benchmark in the cache-resident, many-rounds regime where `min` is

@@ -1,8 +1,8 @@
 import pytest
 
 from ladabench.config import RunConfig, apply_overrides, load_run_config
-from ladabench.errors import ConfigError
-from ladabench.schema import ConfigErrors
+from ladabench.core.errors import ConfigError
+from ladabench.core.schema import ConfigErrors
 
 
 def write(tmp_path, text):

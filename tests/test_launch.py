@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ladabench.io import read_jsonl
+from ladabench.core.io import read_jsonl
 from ladabench.launch import RunJob, run_suite
 from ladabench.suite import load_suite
 from waiting import wait_for

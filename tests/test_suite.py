@@ -11,9 +11,9 @@ import pytest
 from ladabench.cli import main
 from ladabench.config import RunConfig
 from ladabench.launch import run_suite
-from ladabench.schema import ConfigErrors
+from ladabench.core.schema import ConfigErrors
 from ladabench.suite import load_suite, run_name
-from ladabench.suite_bases import SMOKE, get_base
+from ladabench.suite.bases import SMOKE, get_base
 
 REPO = Path(__file__).resolve().parents[1]
 SUITES = sorted((REPO / "suites").glob("*.yaml"))

@@ -10,7 +10,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from ladabench.errors import CapabilityError
+from ladabench.core.errors import CapabilityError
 
 
 class TokenAttention(nn.Module):

@@ -2,7 +2,7 @@
 
 qkv bias on, scale ``d^-0.5``, output projection with bias (attention.md §5, ladagan.md §13).
 ``use_sdpa=False`` (default) runs the explicit path; ``use_sdpa=True`` calls
-``F.scaled_dot_product_attention`` (same math; ``ladabench.metrics.flops`` has an fvcore handle
+``F.scaled_dot_product_attention`` (same math; ``ladabench.measure.flops`` has an fvcore handle
 for it so its MACs are still charged). Maps are only available from the explicit path, so
 ``return_attn=True`` always runs it.
 """
@@ -14,8 +14,8 @@ from torch import nn
 
 from ladabench.attention.base import TokenAttention
 from ladabench.attention.registry import register_attention
-from ladabench.errors import CapabilityError
-from ladabench.init import mark_fused, orthogonal_init_
+from ladabench.core.errors import CapabilityError
+from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 
 
 @register_attention("dot_product")

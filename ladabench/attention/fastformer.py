@@ -21,8 +21,8 @@ from torch import nn
 
 from ladabench.attention.base import TokenAttention
 from ladabench.attention.registry import register_attention
-from ladabench.errors import CapabilityError
-from ladabench.init import mark_fused, orthogonal_init_
+from ladabench.core.errors import CapabilityError
+from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 
 
 @register_attention("fastformer")

@@ -11,7 +11,7 @@ from torch import nn
 
 from ladabench.attention.base import TokenAttention
 from ladabench.attention.registry import register_attention
-from ladabench.init import mark_fused, orthogonal_init_
+from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 
 
 @register_attention("lada")

@@ -27,8 +27,8 @@ from torch import nn
 
 from ladabench.attention.base import TokenAttention
 from ladabench.attention.registry import register_attention
-from ladabench.errors import CapabilityError
-from ladabench.init import mark_fused, orthogonal_init_
+from ladabench.core.errors import CapabilityError
+from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 
 
 def _default_k(seq_len: int) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 
 from ladabench.attention.base import TokenAttention
-from ladabench.errors import ConfigError
-from ladabench.registry import Registry
+from ladabench.core.errors import ConfigError
+from ladabench.core.registry import Registry
 
 
 def _check(cls: type) -> None:

@@ -17,12 +17,10 @@ from ladabench.data.build import (
     stacked_mode_labels,
 )
 from ladabench.data.cifar10 import cifar10_dir, download_cifar10
-from ladabench.data.config import DataConfig
 from ladabench.data.digits import load_mnist5k
 
 __all__ = [
     "DATASETS",
-    "DataConfig",
     "ImageDataset",
     "ImageSource",
     "build_dataset",

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ladabench.data.config import DataConfig
-from ladabench.errors import ConfigError
-from ladabench.registry import Registry
+from ladabench.config.data import DataConfig
+from ladabench.core.errors import ConfigError
+from ladabench.core.registry import Registry
 
 #: environment variable naming the data root (default ``~/.cache/ladabench/data``)
 DATA_ROOT_ENV = "LADABENCH_DATA"

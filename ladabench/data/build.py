@@ -8,9 +8,9 @@ import numpy as np
 import torch
 
 from ladabench.data.base import DATASETS, ImageDataset, ImageSource, subset_indices
-from ladabench.data.config import DataConfig
+from ladabench.config.data import DataConfig
 from ladabench.data.digits import StackedDigits
-from ladabench.errors import ConfigError, DataError
+from ladabench.core.errors import ConfigError, DataError
 
 
 def build_source(data_cfg: DataConfig) -> ImageSource:

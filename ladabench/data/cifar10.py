@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 
 from ladabench.data.base import DATA_ROOT_ENV, DATASETS, ImageSource, file_sha256, resize_uint8, resolve_root
-from ladabench.data.config import DataConfig
-from ladabench.errors import DataError
+from ladabench.config.data import DataConfig
+from ladabench.core.errors import DataError
 
 FOLDER = "cifar-10-batches-py"
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"

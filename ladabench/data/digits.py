@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ladabench.data.base import DATASETS, ImageSource, resize_uint8
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 
 TRAIN_PER_CLASS = 400
 #: Stacked-MNIST size and the seed of its fixed digit triples

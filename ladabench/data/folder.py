@@ -19,8 +19,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ladabench.data.base import DATASETS, ImageSource, default_data_root, resize_uint8
-from ladabench.data.config import DataConfig
-from ladabench.errors import ConfigError, DataError
+from ladabench.config.data import DataConfig
+from ladabench.core.errors import ConfigError, DataError
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 

@@ -1,4 +1,5 @@
-"""Metrics: FID/KID through torch-fidelity, Stacked-MNIST modes, cost measures, scaling sweeps.
+"""Metrics of generated images: FID/KID through torch-fidelity, Stacked-MNIST modes, each a
+registered function with a protocol stamp.
 
 Public entry points load lazily (torch-fidelity takes seconds to import, and ``flops`` users
 should not pay for it): ``from ladabench.metrics import evaluate``.
@@ -14,9 +15,6 @@ _EXPORTS = {
     "list_metrics": "ladabench.metrics.evaluation",
     "METRICS": "ladabench.metrics.evaluation",
     "count_modes": "ladabench.metrics.modes",
-    "training_macs": "ladabench.metrics.costs",
-    "model_costs": "ladabench.metrics.costs",
-    "run_scaling": "ladabench.metrics.scaling",
 }
 
 __all__ = sorted(_EXPORTS)

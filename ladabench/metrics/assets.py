@@ -13,10 +13,10 @@ import urllib.error
 from pathlib import Path
 from typing import Callable
 
-from ladabench.errors import DataError
+from ladabench.core.errors import DataError
 from ladabench.metrics import inception
-from ladabench.metrics.download import download_file, sidecar_path
-from ladabench.registry import Registry
+from ladabench.core.download import download_file, sidecar_path
+from ladabench.core.registry import Registry
 
 #: data set name -> download(root or None) -> folder written
 DOWNLOADERS: Registry[Callable[[Path | None], Path]] = Registry("downloadable data set")

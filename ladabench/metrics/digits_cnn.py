@@ -19,10 +19,10 @@ import torch.nn.functional as F
 import torch_fidelity
 from torch import nn
 
-from ladabench.errors import DataError
-from ladabench.io import torch_save, write_text
+from ladabench.core.errors import DataError
+from ladabench.core.io import torch_save, write_text
 from ladabench.metrics.cache import cache_dir, content_key
-from ladabench.metrics.download import sidecar_path
+from ladabench.core.download import sidecar_path
 
 NAME = "digits-cnn"
 FEATURES = ("128", "logits")

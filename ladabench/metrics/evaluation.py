@@ -19,12 +19,12 @@ from torch import nn
 from ladabench.config import RunConfig
 from ladabench.data.base import file_sha256
 from ladabench.data.build import build_source
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 from ladabench.metrics import fidelity
 from ladabench.metrics.digits_cnn import NAME as DIGITS_CNN, ensure_weights, load_digits_net
 from ladabench.metrics.extractors import get_extractor
 from ladabench.metrics.modes import count_modes
-from ladabench.registry import Registry
+from ladabench.core.registry import Registry
 
 MetricValue = dict[str, Any]
 MetricFn = Callable[["EvalContext"], dict[str, MetricValue]]

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ladabench.errors import ConfigError, RegistryError
+from ladabench.core.errors import ConfigError, RegistryError
 from ladabench.metrics import digits_cnn
-from ladabench.metrics.config import EvalConfig
+from ladabench.config.eval import EvalConfig
 from ladabench.metrics.inception import find_inception_weights
-from ladabench.registry import Registry
+from ladabench.core.registry import Registry
 
 
 @dataclass(frozen=True)

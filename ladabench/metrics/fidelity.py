@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from ladabench.data.build import build_uint8_dataset, dataset_fingerprint
-from ladabench.data.config import DataConfig
+from ladabench.config.data import DataConfig
 from ladabench.metrics.cache import fidelity_cache_dir, real_stats_cache_name
 from ladabench.metrics.extractors import Extractor
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from ladabench.errors import DataError
+from ladabench.core.errors import DataError
 from ladabench.metrics.cache import CACHE_ENV, cache_dir
-from ladabench.metrics.download import download_file
+from ladabench.core.download import download_file
 
 #: torch-fidelity 0.4.0 ``feature_extractor_inceptionv3.URL_INCEPTION_V3``
 INCEPTION_URL = (

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ladabench.attention import TokenAttention, build_attention
-from ladabench.init import orthogonal_init_
+from ladabench.attention.tf_init import orthogonal_init_
 
 #: Keras LayerNormalization epsilon (the PyTorch port uses 1e-5 in D; TF is the reference)
 LN_EPS = 1e-6

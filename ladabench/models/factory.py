@@ -9,8 +9,8 @@ from typing import NamedTuple
 
 from ladabench.attention import ATTENTIONS, get_attention, validate_attention
 from ladabench.attention.registry import check_options
-from ladabench.errors import CapabilityError, ConfigError
-from ladabench.models.config import ModelConfig
+from ladabench.core.errors import CapabilityError, ConfigError
+from ladabench.config.model import ModelConfig
 from ladabench.models.discriminator import TOKEN_SIDE, Discriminator
 from ladabench.models.generator import STAGE_SIDES, Generator
 from ladabench.models.presets import Preset, get_preset

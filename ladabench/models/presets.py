@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ladabench.registry import Registry
+from ladabench.core.registry import Registry
 
 
 @dataclass(frozen=True)

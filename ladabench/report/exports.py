@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ladabench.io import write_text
+from ladabench.core.io import write_text
 from ladabench.report.tables import SuiteTable, main_results_frame
 from ladabench.results import Results
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from ladabench.report.tables import Stat
 from ladabench.results import Results
-from ladabench.schema import StrictModel, load_yaml, parse_model
+from ladabench.core.schema import StrictModel, load_yaml, parse_model
 
 
 class PublishedValue(StrictModel):

@@ -16,9 +16,9 @@ import jinja2
 import pandas as pd
 
 import ladabench
-from ladabench.errors import DataError
-from ladabench.io import write_text
-from ladabench.schema import load_yaml
+from ladabench.core.errors import DataError
+from ladabench.core.io import write_text
+from ladabench.core.schema import load_yaml
 from ladabench.report import figures, published, scaling, tables
 from ladabench.report.exports import write_exports
 from ladabench.results import Results, load_results

@@ -2,10 +2,9 @@
 (log-log), with fitted exponents and the crossovers with the quadratic baseline.
 
 Input: every ``scaling*.csv`` under the results folder, written by ``ladabench bench --scaling``
-(``ladabench.metrics.scaling``), one row per (variant, scope, N) with the columns of
-``MEASURES``. The exponent is the least-squares slope of log(value) on log(N) over N ≥
-``FIT_FROM`` (all points when fewer than 3 are that large); a crossover is the smallest
-measured N from which a variant stays at or below the reference on that measure.
+(``ladabench.measure.scaling``), one row per (variant, scope, N) with the columns of
+``MEASURES``. Exponents and crossovers follow the one rule of ``ladabench.results.scaling``,
+the same the sweep writes into ``scaling.json``.
 """
 from __future__ import annotations
 
@@ -13,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ladabench.errors import DataError
+from ladabench.core.errors import DataError
 from ladabench.report.figures import Figure, png_uri
-from ladabench.scaling_fit import BASELINE, FIT_FROM, crossover, log_slope
+from ladabench.results.scaling import fit_curve
 
 #: measure column → axis label
 MEASURES = {"time_ms": "time (ms)", "peak_memory_bytes": "peak memory (bytes)", "macs": "MACs"}
@@ -52,27 +50,14 @@ def load_scaling(roots: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def exponent(tokens: np.ndarray, values: np.ndarray) -> float:
-    """Slope of log(values) against log(tokens), fitted over N ≥ FIT_FROM when possible."""
-    keep = tokens >= FIT_FROM
-    if keep.sum() < 3:
-        keep = np.ones_like(tokens, dtype=bool)
-    return log_slope(tokens[keep], values[keep])
-
-
 def fits(df: pd.DataFrame) -> list[Fit]:
+    """Exponent and crossover of every (scope, variant, measure) with at least two points."""
     out = []
     for (scope, variant), g in df.groupby([SCOPE, VARIANT], sort=True):
-        g = g.groupby(TOKENS).mean(numeric_only=True).sort_index()
-        ref = df[(df[SCOPE] == scope) & (df[VARIANT] == BASELINE)]
-        ref = ref.groupby(TOKENS).mean(numeric_only=True)
         for measure in (m for m in MEASURES if m in g and g[m].notna().sum() >= 2):
-            curve = g[measure].dropna()
-            cross = None
-            if variant != BASELINE and measure in ref:
-                cross = crossover(curve, ref[measure])
-            out.append(Fit(str(scope), str(variant), measure,
-                           exponent(curve.index.to_numpy(float), curve.to_numpy(float)), cross))
+            exp, cross = fit_curve(df, variant, scope, measure)
+            if exp is not None:
+                out.append(Fit(str(scope), str(variant), measure, exp, cross))
     return out
 
 

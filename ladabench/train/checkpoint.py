@@ -4,7 +4,7 @@ A checkpoint holds state dicts and plain values only, so it loads with
 ``torch.load(weights_only=True)``: G, D, EMA, both optimisers, step, images seen, the RNG states
 (python, numpy, torch CPU, every CUDA device; stored as tensors / lists), the spike detector's
 history, the best in-training metric, the resolved config and the code version. Writes go through
-``ladabench.io.torch_save`` (temp file + fsync + rename): a crash never leaves a half file.
+``ladabench.core.io.torch_save`` (temp file + fsync + rename): a crash never leaves a half file.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ladabench.errors import DataError
-from ladabench.io import torch_save
+from ladabench.core.errors import DataError
+from ladabench.core.io import torch_save
 
 
 def rng_state() -> dict[str, Any]:

@@ -6,7 +6,7 @@ checkpoint is written first; Ctrl-C: resumes from the last periodic checkpoint);
 (an exception, ``error`` = one line). A directory holding ``checkpoints/last.pt`` is
 resumed; a ``finished`` or ``diverged`` one is returned untouched.
 
-Costs (``ladabench.metrics.costs``): ``params``/``macs`` count one forward of one image (fvcore,
+Costs (``ladabench.measure.costs``): ``params``/``macs`` count one forward of one image (fvcore,
 matrix products only); ``train_macs_total`` = 3 × (MACs_G + MACs_D) × images seen, an
 approximation (forward + backward of each model per image; it ignores D's second pass on the
 fakes, the repeated G forward of the D step and the R1 double backward, so it under-counts the
@@ -21,14 +21,15 @@ from typing import Callable
 
 import torch
 
-from ladabench.config import RunConfig
-from ladabench.io import append_jsonl
-from ladabench.provenance import collect_provenance
-from ladabench.train.loop import Trainer
-from ladabench.train.rundir import (
-    RunDir, new_summary, prepare_run_dir, read_summary, write_provenance, write_summary,
+from ladabench.config import RunConfig, prepare_run_dir
+from ladabench.core.io import append_jsonl
+from ladabench.core.rundir import (
+    FINISHED, RunDir, new_summary, read_summary, write_provenance, write_summary,
 )
-from ladabench.train.setup import check_device_options, resolve_device
+from ladabench.train.loop import Trainer
+from ladabench.train.provenance import collect_provenance
+from ladabench.device import resolve_device
+from ladabench.train.setup import check_device_options
 
 #: in-training metric that selects ``checkpoints/best.pt`` (lower is better)
 BEST_METRIC = "fid"
@@ -43,10 +44,10 @@ def peak_memory_bytes(device: torch.device) -> int:
 
 def costs(trainer: Trainer) -> dict:
     """``params``, ``macs`` (one forward, one image) and ``cost_convention`` of G and D."""
-    from ladabench.metrics.costs import model_costs
+    from ladabench.measure.costs import run_costs
 
     # G, not the EMA copy: count_params counts trainable parameters and the EMA's are frozen
-    c = model_costs(trainer.s.G, trainer.s.D, trainer.t.noise_dim, trainer.cfg.data.resolution)
+    c = run_costs(trainer.s.G, trainer.s.D, trainer.t.noise_dim, trainer.cfg.data.resolution)
     return {"params": c["params"], "macs": c["macs"], "cost_convention": c["convention"]}
 
 
@@ -81,7 +82,7 @@ def evaluate_ema(trainer: Trainer, n_gen: int, n_real: int) -> dict:
 
 
 def _finish(summary: dict, trainer: Trainer, status: str) -> None:
-    from ladabench.metrics.costs import training_macs
+    from ladabench.measure.costs import training_macs
 
     cost = 0
     if summary.get("macs"):
@@ -123,8 +124,8 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
 
     validate_model_config(cfg.model, cfg.train.noise_dim)
     rd = prepare_run_dir(cfg, run_dir)
-    summary = read_summary(rd) or new_summary(cfg)
-    if summary["status"] in ("finished", "diverged"):
+    summary = read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
+    if summary["status"] in FINISHED:
         return summary
     prov = collect_provenance(device, cfg.train.seed, cfg.config_hash())
     summary.update(status="running", error=None, provenance_sha256=write_provenance(rd, prov))

@@ -17,10 +17,10 @@ import torch
 from tqdm import tqdm
 
 from ladabench.config import RunConfig
-from ladabench.io import append_jsonl
+from ladabench.core.io import append_jsonl
 from ladabench.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
-from ladabench.train.rundir import RunDir
+from ladabench.core.rundir import RunDir
 from ladabench.train.samples import write_samples
 from ladabench.train.sampler import EpochBatchSampler
 from ladabench.train.setup import TrainSetup, build_setup

@@ -11,7 +11,7 @@ from typing import Iterator
 import torch
 from torch.utils.data import Sampler
 
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 
 
 class EpochBatchSampler(Sampler[list[int]]):

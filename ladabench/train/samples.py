@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision.utils import make_grid
 
-from ladabench.io import atomic_open
+from ladabench.core.io import atomic_open
 
 
 def to_uint8(img: torch.Tensor) -> np.ndarray:

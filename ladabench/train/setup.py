@@ -18,27 +18,11 @@ import torch
 from torch import nn
 
 from ladabench.config import RunConfig
-from ladabench.errors import ConfigError
-from ladabench.train.config import TrainConfig
+from ladabench.core.errors import ConfigError
+from ladabench.config.train import TrainConfig
 from ladabench.train.ema import EMAUpdater, make_ema
 from ladabench.train.observe import GradNorms
 from ladabench.train.steps import Models, d_step, g_step
-
-
-def resolve_device(name: str, key: str = "train.device") -> torch.device:
-    """``auto`` = CUDA when available, else CPU; any other torch device string is taken as is.
-    ``key`` names the setting in error messages."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(
-            f"{key}: {name!r} is not a torch device (auto, cpu, cuda, cuda:1, ...)"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"{key}: {name!r} requested but CUDA is not available")
-    return device
 
 
 def check_device_options(t: TrainConfig, device: torch.device) -> None:

@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ladabench.train.config import TrainConfig
+from ladabench.config.train import TrainConfig
 from ladabench.train.diffaug import diff_augment
 from ladabench.train.losses import bcr_loss, d_loss_nsl, g_loss_nsl, r1_penalty
 

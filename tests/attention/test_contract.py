@@ -1,13 +1,13 @@
 """The TokenAttention contract (ladabench.attention.base), checked for every registered variant,
 and every variant's closed-form ``macs()`` against two independent counters (fvcore through
-ladabench.metrics.flops, and torch's FlopCounterMode = 2 × MACs)."""
+ladabench.measure.flops, and torch's FlopCounterMode = 2 × MACs)."""
 import pytest
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from ladabench.attention import build_attention, list_attentions
-from ladabench.metrics.flops import count_flops
+from ladabench.measure.flops import count_flops
 
 # every variant with its defaults, plus the non-default options that change the graph
 CASES = [(name, {}) for name in list_attentions()] + [

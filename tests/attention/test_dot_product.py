@@ -6,7 +6,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ladabench.attention import build_attention
 from ladabench.attention.dot_product import DotProductAttention
-from ladabench.metrics.flops import count_flops
+from ladabench.measure.flops import count_flops
 
 
 def test_equals_torch_multihead_attention():

@@ -5,7 +5,7 @@ import torch
 
 from ladabench.attention import build_attention
 from ladabench.attention.fastformer import FastformerAttention
-from ladabench.errors import CapabilityError
+from ladabench.core.errors import CapabilityError
 
 
 def reference_fastformer(x, wq, bq, wk, bk, wqa, bqa, wka, bka, wt, bt, heads, query_residual):

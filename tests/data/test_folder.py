@@ -4,8 +4,9 @@ import pytest
 import torch
 from PIL import Image
 
-from ladabench.data import DataConfig, build_dataset
-from ladabench.errors import ConfigError, DataError
+from ladabench.config import DataConfig
+from ladabench.data import build_dataset
+from ladabench.core.errors import ConfigError, DataError
 
 
 def _save(path, array):

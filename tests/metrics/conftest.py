@@ -11,7 +11,7 @@ from torch import nn
 from ladabench.config import RunConfig
 from ladabench.metrics import digits_cnn
 from ladabench.metrics.cache import CACHE_ENV
-from ladabench.metrics.download import sidecar_path
+from ladabench.core.download import sidecar_path
 
 
 @pytest.fixture(scope="session")

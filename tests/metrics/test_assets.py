@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from ladabench.errors import DataError, RegistryError
+from ladabench.core.errors import DataError, RegistryError
 from ladabench.metrics import assets, inception
-from ladabench.metrics.download import sidecar_path
+from ladabench.core.download import sidecar_path
 
 
 @pytest.fixture

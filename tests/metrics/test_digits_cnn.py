@@ -9,10 +9,10 @@ import torch_fidelity
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
 from ladabench.data.base import file_sha256
-from ladabench.errors import DataError
+from ladabench.core.errors import DataError
 from ladabench.metrics import digits_cnn
 from ladabench.metrics.cache import CACHE_ENV
-from ladabench.metrics.download import sidecar_path
+from ladabench.core.download import sidecar_path
 
 
 def test_cached_classifier_reaches_97_percent_held_out(digits_weights):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ladabench.errors import ConfigError, RegistryError
+from ladabench.core.errors import ConfigError, RegistryError
 from ladabench.metrics import evaluate, list_metrics
 
 CONTRACT_4_KEYS = {"metric", "extractor", "weights_sha256", "n_gen", "n_real", "real_split", "dataset",

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from ladabench.errors import DataError
+from ladabench.core.errors import DataError
 from ladabench.metrics import evaluate
 from ladabench.metrics.cache import CACHE_ENV
 from ladabench.metrics.inception import INCEPTION_FILE, find_inception_weights

@@ -8,7 +8,7 @@ import torch
 
 from ladabench.data.build import build_uint8_dataset
 from ladabench.data.digits import load_mnist5k
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 from ladabench.metrics import evaluate
 from ladabench.metrics.digits_cnn import classify, load_digits_net
 from ladabench.metrics.modes import count_modes, mode_labels, mode_statistics

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ladabench.models import build_discriminator, build_generator
-from ladabench.models.config import ModelConfig
+from ladabench.config.model import ModelConfig
 
 BUILDERS = {"G": build_generator, "D": build_discriminator}
 

@@ -3,9 +3,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ladabench.metrics.flops import count_params
+from ladabench.measure.flops import count_params
 from ladabench.models import build_discriminator
-from ladabench.models.config import ModelConfig
+from ladabench.config.model import ModelConfig
 from ladabench.models.discriminator import SameConv2d
 
 

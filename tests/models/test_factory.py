@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from ladabench.attention import list_attentions
-from ladabench.errors import CapabilityError, ConfigError, RegistryError
+from ladabench.core.errors import CapabilityError, ConfigError, RegistryError
 from ladabench.models import build_discriminator, build_generator, validate_model_config
-from ladabench.models.config import ModelConfig
+from ladabench.config.model import ModelConfig
 
 FAST_PRESETS = ["cifar10_32", "celeba_64"]
 SLOW_PRESETS = ["ffhq_128", "bedroom_128", "bedroom_128_patch", "bedroom_256"]

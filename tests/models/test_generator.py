@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from ladabench.metrics.flops import count_params
+from ladabench.measure.flops import count_params
 from ladabench.models import build_generator
-from ladabench.models.config import ModelConfig
+from ladabench.config.model import ModelConfig
 
 
 # ladagan.md §4 / §10 (Keras model.summary() totals for the released configs)

@@ -1,5 +1,5 @@
 """Fixture results folders written per architecture.md contracts 1–4 (config.yaml from a real
-RunConfig, summary.json, provenance.json in ladabench.provenance's layout, metrics.jsonl), plus
+RunConfig, summary.json, provenance.json in ladabench.train.provenance's layout, metrics.jsonl), plus
 sample grids, attention maps and a scaling CSV.
 
 Suite ``bench`` (CIFAR-10 protocol): lada × seeds 0–2 finished + seed 3 running (named with a

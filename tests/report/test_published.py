@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 from ladabench.report.published import compare, load_published
 from ladabench.report.render import DEFAULT_PUBLISHED
 

@@ -6,7 +6,8 @@ import statistics
 import pytest
 
 from ladabench.report.tables import Stat, main_results_frame, protocol_ids, suite_tables
-from ladabench.results import load_results, protocol_key
+from ladabench.core.protocol import protocol_id
+from ladabench.results import load_results
 from report.fixture_results import P_DIGITS, P_FINAL, P_KID, make_results
 
 T975 = {2: 4.302652729911275, 3: 3.182446305284263}  # Student t, 0.975 quantile, by df
@@ -43,8 +44,8 @@ def _row(table, label):
 def test_results_table_numbers_equal_the_fixture(bench):
     tables, pids = bench
     t = tables["bench"]
-    fid_key = f"final/fid@{protocol_key(P_FINAL)}"
-    kid_key = f"final/kid@{protocol_key(P_KID)}"
+    fid_key = f"final/fid@{protocol_id(P_FINAL)}"
+    kid_key = f"final/kid@{protocol_id(P_KID)}"
     lada = _row(t, "g_attention=lada, d_attention=lada")
     mean, sd, half = independent([3.1, 3.5, 3.3])  # finished seeds only; seed 3 is running
     cell = lada["cells"][fid_key]
@@ -67,7 +68,7 @@ def test_best_per_column(bench):
     t = bench[0]["bench"]
     lada = _row(t, "g_attention=lada, d_attention=lada")["cells"]
     dot = _row(t, "g_attention=dot_product, d_attention=dot_product")["cells"]
-    fid_key = f"final/fid@{protocol_key(P_FINAL)}"
+    fid_key = f"final/fid@{protocol_id(P_FINAL)}"
     assert lada[fid_key].best and not dot[fid_key].best  # lower FID
     assert lada["img_per_s"].best and not dot["img_per_s"].best  # higher throughput
     assert not lada["images_seen"].best  # a budget, never "best"
@@ -77,9 +78,9 @@ def test_protocols_never_share_a_column(bench, results_root, tmp_path):
     tables, pids = bench
     bench_cols = [c.key for c in tables["bench"].columns if c.key.startswith("final/fid@")]
     digit_cols = [c.key for c in tables["digits"].columns if c.key.startswith("final/fid@")]
-    assert bench_cols == [f"final/fid@{protocol_key(P_FINAL)}"]
-    assert digit_cols == [f"final/fid@{protocol_key(P_DIGITS)}"]
-    assert pids[protocol_key(P_FINAL)] != pids[protocol_key(P_DIGITS)]
+    assert bench_cols == [f"final/fid@{protocol_id(P_FINAL)}"]
+    assert digit_cols == [f"final/fid@{protocol_id(P_DIGITS)}"]
+    assert pids[protocol_id(P_FINAL)] != pids[protocol_id(P_DIGITS)]
 
 
 def test_a_seed_with_another_protocol_gets_its_own_column(tmp_path):
@@ -96,8 +97,8 @@ def test_a_seed_with_another_protocol_gets_its_own_column(tmp_path):
     pids = protocol_ids(results)
     (t,) = suite_tables(results, pids)
     lada = _row(t, "g_attention=lada, d_attention=lada")["cells"]
-    assert lada[f"final/fid@{protocol_key(P_FINAL)}"].text == "3.30 ± 0.28"  # seeds 0, 1
-    other = lada[f"final/fid@{protocol_key({**P_FINAL, 'n_gen': 10_000})}"]
+    assert lada[f"final/fid@{protocol_id(P_FINAL)}"].text == "3.30 ± 0.28"  # seeds 0, 1
+    other = lada[f"final/fid@{protocol_id({**P_FINAL, 'n_gen': 10_000})}"]
     assert other.text == "3.30" and other.stat.n == 1
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ladabench.io import read_jsonl
+from ladabench.core.io import read_jsonl
 from ladabench.launch import run_suite
 from ladabench.suite import load_suite
 from waiting import wait_for

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ladabench.errors import DataError
+from ladabench.core.errors import DataError
 from ladabench.train import checkpoint as ck
 
 

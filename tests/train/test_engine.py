@@ -16,12 +16,12 @@ import torch
 import yaml
 
 from ladabench.config import RunConfig
-from ladabench.errors import ConfigError
-from ladabench.io import read_jsonl
-from ladabench.metrics.flops import count_params
+from ladabench.core.errors import ConfigError
+from ladabench.core.io import read_jsonl
+from ladabench.measure.flops import count_params
 from ladabench.train import run
 from ladabench.train.checkpoint import load_checkpoint
-from ladabench.train.rundir import prepare_run_dir
+from ladabench.config import prepare_run_dir
 from ladabench.train.sampler import EpochBatchSampler
 
 from .tiny import tiny_overrides

@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from ladabench.errors import ConfigError
+from ladabench.core.errors import ConfigError
 from ladabench.train.sampler import EpochBatchSampler
 
 

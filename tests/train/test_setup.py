@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from ladabench.config import RunConfig
-from ladabench.errors import ConfigError
-from ladabench.train.config import TrainConfig
-from ladabench.train.setup import build_setup, check_device_options, resolve_device
+from ladabench.core.errors import ConfigError
+from ladabench.config.train import TrainConfig
+from ladabench.device import resolve_device
+from ladabench.train.setup import build_setup, check_device_options
 
 from .tiny import tiny_overrides
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ladabench.train.config import TrainConfig
+from ladabench.config.train import TrainConfig
 from ladabench.train.observe import GradNorms
 from ladabench.train.steps import Models, d_step, g_step
 

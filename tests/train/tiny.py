@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ladabench.plugins import load_plugin
+from ladabench.suite.plugins import load_plugin
 
 TINY = "tiny_32"
 #: the one definition of the tiny preset, shared with the suite tests (loaded as a suite plugin)

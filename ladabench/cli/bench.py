@@ -1,0 +1,75 @@
+"""``ladabench bench --preset cifar10_32``: train-step and G-forward throughput (img/s) on
+this machine, printed with the device name. ``--scaling`` runs the sequence-length scaling
+study of ``ladabench.measure.scaling`` instead."""
+from __future__ import annotations
+
+import argparse
+import json
+
+NAME = "bench"
+HELP = ("throughput: train-step img/s (G+D, R1 every step, DiffAugment color,translation) and "
+        "G-forward img/s; --scaling: attention cost vs sequence length")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="cifar10_32", help="architecture preset")
+    parser.add_argument("--attention", default="lada", help="attention variant for G and D")
+    parser.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps after the warm-up")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed warm-up steps")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, ...")
+    parser.add_argument("--amp", choices=("off", "bf16"), default="off",
+                        help="bf16 autocast (GPU only; a departure from the paper's fp32)")
+    parser.add_argument("--r1-interval", type=int, default=1,
+                        help="lazy R1 every k D steps (departure; paper: 1)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile G (departure)")
+    parser.add_argument("--channels-last", action="store_true", help="NHWC layout (departure)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU intra-op threads (default: torch's; on a shared machine 1 "
+                             "avoids OpenMP stalls when another process holds a core)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--scaling", action="store_true",
+                        help="run the attention scaling sweep instead (default settings, writes "
+                             "results/scaling; all options: python -m ladabench.measure.scaling -h)")
+
+
+def _config(args: argparse.Namespace):
+    from ladabench.config import RunConfig
+    from ladabench.models import get_preset
+    from ladabench.core.schema import parse_model
+
+    res = get_preset(args.preset).img_size
+    return parse_model(RunConfig, {
+        "model": {"preset": args.preset, "g_attention": args.attention, "d_attention": args.attention},
+        "data": {"resolution": res},
+        "train": {"batch_size": args.batch, "amp": args.amp, "r1_interval": args.r1_interval,
+                  "compile": args.compile, "channels_last": args.channels_last,
+                  "device": args.device},
+    }, "ladabench bench")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.scaling:
+        from ladabench.measure.scaling import bench_scaling
+
+        # only --device is shared; the sweep's own options: python -m ladabench.measure.scaling -h
+        return bench_scaling(argparse.Namespace(device=args.device))
+    import torch
+
+    from ladabench.train.throughput import measure_throughput
+    from ladabench.device import resolve_device
+
+    cfg = _config(args)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    result = measure_throughput(cfg, resolve_device(args.device, "--device"), args.steps, args.warmup)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    print(f"{result['preset']} / {args.attention} on {result['device_name']} "
+          f"(batch {result['batch']}, amp {result['amp']}, torch {result['torch']})")
+    print(f"  train step (D + G, R1 every {result['r1_interval']}, DiffAugment {result['diffaug']}): "
+          f"{result['train_img_per_s']:.1f} img/s ({result['s_per_step']:.2f} s/step, "
+          f"{result['cpu_s_per_step']:.2f} s process CPU time)")
+    print(f"  G forward (EMA, no grad): {result['g_forward_img_per_s']:.1f} img/s")
+    return 0

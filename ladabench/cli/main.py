@@ -1,0 +1,35 @@
+"""``ladabench`` command line: parse, call one library function, map errors to exit codes.
+
+Each subcommand lives in ``ladabench/cli/<name>.py`` (listed in ``ladabench.cli.commands``) and
+defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ladabench.cli.commands import COMMAND_MODULES
+from ladabench.core.errors import LadabenchError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ladabench", description="Benchmark suite for efficient-attention GANs."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for mod in COMMAND_MODULES:
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except LadabenchError as e:
+        print(f"ladabench {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130

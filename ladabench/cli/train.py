@@ -1,0 +1,32 @@
+"""``ladabench train CONFIG.yaml``: one run (one config → one run directory), resumable."""
+from __future__ import annotations
+
+import argparse
+
+NAME = "train"
+HELP = "train one run config into a run directory (resumes from its last checkpoint)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="run config YAML (sections model, data, train, eval)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set train.images=25600 "
+                             "(repeatable; the value is read as YAML)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="run directory (default: results/<name>-<config hash>)")
+    parser.add_argument("--device", default=None,
+                        help="auto (default: CUDA if available, else CPU), cpu, cuda, cuda:1, ...")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ladabench.config import load_run_config
+    from ladabench.train import run as train_run
+
+    sets = list(args.sets) + ([f"train.device={args.device}"] if args.device else [])
+    cfg = load_run_config(args.config, sets)
+    out = args.out or f"results/{cfg.run_id()}"
+    summary = train_run(cfg, out, quiet=args.quiet)
+    print(f"{summary['status']}: {out} (step {summary['step']}, "
+          f"{summary['images_seen']} images, {summary['wall_time_s']:.0f} s)")
+    return 0 if summary["status"] in ("finished", "interrupted") else 1

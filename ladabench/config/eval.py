@@ -1,0 +1,28 @@
+"""The ``eval`` section of a run config: which metrics, which extractor, how many samples."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from ladabench.core.schema import StrictModel
+
+
+class EvalConfig(StrictModel):
+    #: registered metric names (ladabench.metrics)
+    metrics: list[str] = Field(default_factory=lambda: ["fid", "kid"])
+    #: "inception-v3-compat" (standard TF-Inception FID) or "digits-cnn" (offline, non-standard;
+    #: also the Stacked-MNIST classifier of the "modes" metric)
+    extractor: str = "inception-v3-compat"
+    #: local Inception weights file (offline clusters); None = torch-hub / $LADABENCH_CACHE copy,
+    #: else one download attempt (``ladabench.metrics.inception``)
+    inception_weights: str | None = None
+    #: in-training evaluation, used to pick the best checkpoint (0 = never)
+    every_images: int = Field(default=2_560_000, ge=0)
+    n_gen: int = Field(default=2_500, gt=0)
+    #: real images of ``real_split`` (the whole split, never the ``data.fraction`` subset);
+    #: capped at the split size, and the protocol stamps the count actually used
+    n_real: int = Field(default=2_500, gt=0)
+    #: final evaluation of the finished run (paper tables: 50k)
+    final_n_gen: int = Field(default=50_000, gt=0)
+    final_n_real: int = Field(default=50_000, gt=0)
+    real_split: str = "train"
+    batch_size: int = Field(default=250, gt=0)

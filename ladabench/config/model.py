@@ -1,0 +1,33 @@
+"""The ``model`` section of a run config: a registered preset plus the ablation knobs."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ladabench.core.schema import StrictModel
+
+
+class ModelConfig(StrictModel):
+    """Which architecture to build (see ``ladabench.models.presets``) and which variant of it.
+
+    ``g_attention`` is one registered attention name for all three generator stages, or a list
+    of three (8×8, 16×16, 32×32). ``attention_options`` maps an attention name to its keyword
+    options (e.g. ``{"linformer": {"k": 32}}``), applied wherever that variant is used.
+    ``stage_attention_options`` maps a place (``g8``, ``g16``, ``g32`` for the generator stages,
+    ``d`` for the discriminator block) to options for the variant used there, overriding
+    ``attention_options`` (e.g. ``{"g16": {"shift": 0}}``). Both apply on top of the variant's own
+    per-block defaults (``TokenAttention.block_defaults``: Swin alternates W / SW by block index).
+    """
+
+    preset: str = "cifar10_32"
+    g_attention: str | list[str] = "lada"
+    d_attention: str = "lada"
+    attention_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    stage_attention_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Conv3×3 after each pixel shuffle in G (reference: on)
+    g_conv: bool = True
+    #: residual around the MLP of the generator block (reference: off, ladagan.md §3)
+    g_mlp_residual: bool = False
+    #: keep the Ladaformer block in D; False = conv-only discriminator (ablation)
+    d_transformer: bool = True

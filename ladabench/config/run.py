@@ -1,0 +1,99 @@
+"""The resolved run config (architecture.md contract 1): one nested, typed, frozen object.
+
+``config_hash`` hashes the canonical JSON of the config without machine-specific fields
+(data root, device, inception weights path), so the same experiment has the same hash anywhere.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ladabench.config.data import DataConfig
+from ladabench.config.eval import EvalConfig
+from ladabench.config.model import ModelConfig
+from ladabench.config.train import TrainConfig
+from ladabench.core.errors import ConfigError
+from ladabench.core.io import write_yaml
+from ladabench.core.rundir import RunDir
+from ladabench.core.schema import StrictModel, load_yaml, parse_model
+
+#: run-config key paths that differ between machines but not between experiments (left out of
+#: the config hash)
+MACHINE_KEYS = (("data", "root"), ("train", "device"), ("eval", "inception_weights"))
+
+
+class RunConfig(StrictModel):
+    name: str = "run"
+    suite: str | None = None
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def config_hash(self) -> str:
+        """sha256 (first 12 hex digits) of the canonical experiment definition."""
+        d = self.to_dict()
+        d.pop("name", None)
+        d.pop("suite", None)
+        for section, key in MACHINE_KEYS:
+            d[section].pop(key, None)
+        blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    def run_id(self) -> str:
+        """``<name>-<config_hash>``: the run directory's name (contract 1)."""
+        return f"{self.name}-{self.config_hash()}"
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set key=value`` value, read as YAML (so 1e-4, true, [a, b] have their types)."""
+    return yaml.safe_load(text)
+
+
+def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> dict:
+    """Apply ``key.path=value`` strings to a nested dict (returns a new dict)."""
+    out = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"{source}: expected key.path=value, got {item!r}")
+        path, value = item.split("=", 1)
+        node = out
+        keys = path.strip().split(".")
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{source}: {path}: {k!r} is not a section")
+        node[keys[-1]] = parse_value(value)
+    return out
+
+
+def load_run_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    """Load, override and validate a run config file."""
+    data = apply_overrides(load_yaml(path), list(overrides))
+    return parse_model(RunConfig, data, str(path))
+
+
+def prepare_run_dir(cfg: RunConfig, path: str | Path) -> RunDir:
+    """Create the directory and write ``config.yaml``, or check that an existing one holds the
+    same experiment (same config hash): resuming a different config into it is an error."""
+    rd = RunDir(Path(path))
+    if rd.config.exists():
+        old = load_run_config(rd.config)
+        if old.config_hash() != cfg.config_hash():
+            raise ConfigError(
+                f"{rd.config}: this run directory holds config hash {old.config_hash()}, "
+                f"the requested config has hash {cfg.config_hash()}; choose another --out "
+                "or rerun with the config stored there"
+            )
+        return rd
+    rd.path.mkdir(parents=True, exist_ok=True)
+    write_yaml(rd.config, cfg.to_dict())
+    return rd

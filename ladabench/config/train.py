@@ -1,0 +1,68 @@
+"""The ``train`` section of a run config. Defaults are the released CIFAR-10 config (TF
+semantics, ladagan.md §7 and §11); the optional departures are off by default."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ladabench.core.schema import StrictModel
+
+#: DiffAugment policy names (Zhao et al. 2020), applied in this order
+DIFFAUG_POLICIES = ("color", "translation", "cutout")
+
+
+class TrainConfig(StrictModel):
+    batch_size: int = Field(default=128, gt=0)
+    noise_dim: int = Field(default=128, gt=0)
+    g_lr: float = Field(default=2e-4, gt=0)
+    d_lr: float = Field(default=2e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.99)
+    #: Keras Adam epsilon (PyTorch's default is 1e-8)
+    adam_eps: float = Field(default=1e-7, gt=0)
+    loss: Literal["nsl"] = "nsl"
+    #: R1 weight on the sum of D's 25 logits, no 1/2 factor (TF gp_weight)
+    r1_weight: float = Field(default=1e-4, ge=0)
+    #: departure: lazy R1 every k D steps (reference: 1 = every step)
+    r1_interval: int = Field(default=1, ge=1)
+    bcr: bool = False
+    cr_weight: float = Field(default=0.1, ge=0)
+    #: comma-separated DiffAugment policies from {color, translation, cutout}; "" = none
+    diffaug: str = "color,translation"
+    ema_decay: float = Field(default=0.999, ge=0, lt=1)
+    #: schedule length in real images shown to D (iterations × batch)
+    images: int = Field(default=68_096_000, gt=0)
+    log_every_images: int = Field(default=12_800, gt=0)
+    sample_every_images: int = Field(default=512_000, gt=0)
+    checkpoint_every_images: int = Field(default=512_000, gt=0)
+    #: gradient spike = norm > spike_factor × rolling median of the last spike_window steps
+    spike_factor: float = Field(default=10.0, gt=1)
+    spike_window: int = Field(default=200, ge=2)
+    device: str = "auto"
+    seed: int = 0
+    deterministic: bool = False
+    #: departures from the paper, each off by default
+    amp: Literal["off", "bf16"] = "off"
+    compile: bool = False
+    channels_last: bool = False
+    #: fixed-z sample grid size (images) and how many of them get attention-map plots
+    n_samples: int = Field(default=64, gt=0)
+    n_attn_samples: int = Field(default=8, ge=0)
+
+    @field_validator("diffaug")
+    @classmethod
+    def _known_policies(cls, v: str) -> str:
+        names = [p.strip() for p in v.split(",") if p.strip()]
+        bad = [p for p in names if p not in DIFFAUG_POLICIES]
+        if bad:
+            allowed = ", ".join(DIFFAUG_POLICIES)
+            raise ValueError(f"unknown DiffAugment policy {bad[0]!r}; allowed: {allowed}")
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrainConfig":
+        if self.n_attn_samples > self.n_samples:
+            raise ValueError(
+                f"n_attn_samples={self.n_attn_samples} exceeds n_samples={self.n_samples}"
+            )
+        return self

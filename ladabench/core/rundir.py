@@ -1,0 +1,100 @@
+"""The run directory (docs/architecture.md, contracts 1-3): its layout, the run statuses and
+every read and write of ``summary.json`` and ``provenance.json``.
+
+```
+<run_dir>/config.yaml  metrics.jsonl  summary.json  provenance.json
+          checkpoints/{last,best}.pt  samples/{grid,attn}_<images_seen:012d>.{png,npz}
+```
+
+Torch-free: the trainer, the launcher, ``status``, the result readers and the gate all use it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ladabench.core.io import write_json
+
+STATUSES = ("pending", "running", "interrupted", "finished", "diverged", "failed")
+#: statuses after which a run is complete: never trained again without ``--force``
+FINISHED = ("finished", "diverged")
+#: the files that make a folder a run directory
+RUN_FILES = ("config.yaml", "summary.json", "metrics.jsonl", "provenance.json")
+#: ``status`` of a run directory without a summary yet
+NEW = "new"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def config(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.path / "summary.json"
+
+    @property
+    def provenance(self) -> Path:
+        return self.path / "provenance.json"
+
+    @property
+    def last(self) -> Path:
+        return self.path / "checkpoints" / "last.pt"
+
+    @property
+    def best(self) -> Path:
+        return self.path / "checkpoints" / "best.pt"
+
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples"
+
+
+def new_summary(run_id: str, suite: str | None, config_hash: str) -> dict[str, Any]:
+    """A summary with every contract key, status ``pending``."""
+    return {
+        "status": "pending", "run_id": run_id, "suite": suite,
+        "config_hash": config_hash, "step": 0, "images_seen": 0, "wall_time_s": 0.0,
+        "params": None, "macs": None, "cost_convention": None, "train_macs_total": 0, "img_per_s": None,
+        "peak_memory_bytes": None, "final": {}, "best": {}, "spikes": 0, "diverged_at": None,
+        "error": None, "provenance_sha256": None,
+    }
+
+
+def read_summary(rd: RunDir) -> dict[str, Any] | None:
+    """The parsed ``summary.json``, None when there is none yet."""
+    if not rd.summary.exists():
+        return None
+    return json.loads(rd.summary.read_text(encoding="utf-8"))
+
+
+def run_status(rd: RunDir) -> str:
+    """``new`` (no summary yet) or the ``status`` written in ``summary.json``."""
+    summary = read_summary(rd)
+    return NEW if summary is None else str(summary.get("status", "unknown"))
+
+
+def write_summary(rd: RunDir, summary: dict[str, Any]) -> None:
+    if summary["status"] not in STATUSES:
+        raise ValueError(f"unknown run status {summary['status']!r}")
+    write_json(rd.summary, summary)
+
+
+def write_provenance(rd: RunDir, record: dict[str, Any]) -> str:
+    """Write this session's provenance (earlier sessions kept under ``previous``); return the
+    sha256 of the file written."""
+    if rd.provenance.exists():
+        old = json.loads(rd.provenance.read_text(encoding="utf-8"))
+        record = {**record, "previous": old.pop("previous", []) + [old]}
+    write_json(rd.provenance, record)
+    return hashlib.sha256(rd.provenance.read_bytes()).hexdigest()

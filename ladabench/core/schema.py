@@ -1,0 +1,88 @@
+"""Typed, frozen configuration models, reading YAML files, and the translation of pydantic errors
+into ladabench's one-line-per-problem messages ("FILE: key.path: what was expected").
+Torch-free, so that result readers and the report can use it."""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ladabench.core.errors import ConfigError
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors, values are not coerced across types, instances are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration problems found in one pass; ``problems`` holds one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _key_path(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the (nested) model that owns the unknown key at ``loc``."""
+    current: Any = model
+    for part in loc[:-1]:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = fields[part].annotation
+    return list(getattr(current, "model_fields", {}) or [])
+
+
+def format_validation_error(
+    err: ValidationError, model: type[BaseModel], source: str
+) -> list[str]:
+    """One line per problem, with a did-you-mean for unknown keys."""
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_fields(model, loc)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            msg = f"unknown key{hint}; allowed: {', '.join(allowed)}"
+        else:
+            got = e.get("input")
+            got_s = f" (got {got!r})" if not isinstance(got, dict) and got is not None else ""
+            msg = f"{e['msg']}{got_s}"
+        lines.append(f"{source}: {_key_path(loc)}: {msg}")
+    return lines
+
+
+def parse_model(model: type[BaseModel], data: Any, source: str) -> Any:
+    """Validate ``data`` as ``model``; raise ConfigErrors naming ``source`` and each key path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigErrors(format_validation_error(err, model, source)) from None
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping; a missing file or a non-mapping is a one-line ConfigError."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    return data

@@ -1,0 +1,116 @@
+"""What a submitit job runs: :class:`RunJob` trains one run, :class:`ScalingJob` runs a
+``kind: scaling`` suite's attention sweep. Both are submitit ``Checkpointable``s and carry only
+paths and plain data (never models): all state lives in the run directory.
+
+On SIGUSR2 (time limit or preemption) a RunJob asks the trainer to stop at the next step
+boundary (``should_stop``); the trainer saves ``checkpoints/last.pt`` and returns
+``interrupted``; submitit's own handler then calls :meth:`RunJob.checkpoint` and requeues the
+task, which resumes from that checkpoint. The sweep keeps no state worth resuming (minutes, not
+hours), so a preempted ScalingJob is requeued from the start (``Checkpointable``'s default).
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import submitit
+
+from ladabench.config import RunConfig
+from ladabench.core.io import append_jsonl
+from ladabench.core.rundir import RunDir
+from ladabench.suite.plugins import load_plugin
+
+#: what a scaling sweep writes into ``results/<suite>/`` (its presence means finished)
+SCALING_OUTPUT = "scaling.json"
+
+
+class _StopFlag:
+    """SIGUSR2 handler that only records the signal; the trainer polls ``is_set``."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+
+    def is_set(self) -> bool:
+        return self.signum is not None
+
+
+class RunJob(submitit.helpers.Checkpointable):
+    """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible).
+
+    ``threads`` (None = torch's default) caps torch's CPU threads, so that parallel local jobs
+    share the cores instead of oversubscribing them (OpenMP spin-waits make that many times
+    slower)."""
+
+    def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = (),
+                 threads: int | None = None) -> None:
+        self.run_dir = str(run_dir)
+        self.config = config
+        self.plugins = tuple(plugins)
+        self.threads = threads
+        self._summary: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        import torch
+
+        from ladabench.train import run as train_run
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        for ref in self.plugins:
+            load_plugin(ref)
+        cfg = RunConfig.model_validate(self.config)
+        stop = _StopFlag()
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGUSR2, stop) if in_main else None
+        try:
+            summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGUSR2, previous)
+        self._summary = summary
+        if summary.get("status") == "interrupted" and stop.signum is not None and callable(previous):
+            previous(stop.signum, None)  # submitit: checkpoint() + requeue (exits the process)
+        return summary
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
+        """The requeued task gets a fresh RunJob: all state is in the run directory."""
+        s = self._summary or {}
+        append_jsonl(RunDir(Path(self.run_dir)).metrics, {
+            "kind": "event", "event": "requeue", "step": s.get("step", 0),
+            "images_seen": s.get("images_seen", 0), "wall_time_s": s.get("wall_time_s", 0.0),
+        })
+        return submitit.helpers.DelayedSubmission(
+            RunJob(self.run_dir, self.config, self.plugins, self.threads))
+
+
+class ScalingJob(submitit.helpers.Checkpointable):
+    """``ladabench.measure.scaling.run_scaling`` with a suite's options, into ``out_dir``."""
+
+    def __init__(self, out_dir: str, options: dict[str, Any], plugins: tuple[str, ...] = ()) -> None:
+        self.out_dir, self.options, self.plugins = str(out_dir), dict(options), tuple(plugins)
+
+    def __call__(self) -> dict[str, str]:
+        from ladabench.measure.scaling import run_scaling
+
+        for ref in self.plugins:
+            load_plugin(ref)
+        run_scaling(self.out_dir, **self.options)
+        return {"status": "finished"}
+
+
+def scaling_status(out_dir: Path) -> str:
+    return "finished" if (out_dir / SCALING_OUTPUT).exists() else "new"
+
+
+def job_outcome(job: Any) -> str:
+    """The run's final status, or ``failed: <one line>`` when the job raised."""
+    try:
+        return str(job.result().get("status"))
+    except Exception as e:  # a job's exception is reported per run, the others go on
+        lines = str(e).strip().splitlines()
+        return f"failed: {lines[-1] if lines else type(e).__name__}"

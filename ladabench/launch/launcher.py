@@ -1,0 +1,188 @@
+"""Launch a validated suite through submitit: ``local`` (subprocesses, at most ``max_parallel``
+at once), ``debug`` (in-process, sequential, real tracebacks) or ``slurm`` (one job array, one
+task per run). Each run is a :class:`ladabench.launch.jobs.RunJob`. Finished runs are skipped,
+unfinished ones resume, ``force`` deletes a run's folder and starts it again.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import submitit
+
+from ladabench.config import prepare_run_dir
+from ladabench.config.profiles import SlurmProfile, load_profile, slurm_parameters
+from ladabench.core.errors import ConfigError
+from ladabench.core.rundir import new_summary, write_summary
+from ladabench.launch.jobs import SCALING_OUTPUT, RunJob, ScalingJob, job_outcome, scaling_status
+from ladabench.launch.plan import Planned, plan
+from ladabench.launch.status import describe
+from ladabench.suite import Run, Suite, load_suite
+
+EXECUTORS = ("local", "debug", "slurm")
+
+
+def _prepare(planned: list[Planned]) -> list[Run]:
+    """Write each run's ``config.yaml`` (or check the one there holds the same experiment) and a
+    ``pending`` summary, so ``status`` shows queued runs; ``restart`` deletes the folder first."""
+    todo = []
+    for p in planned:
+        if p.action == "skip":
+            continue
+        if p.action == "restart":
+            shutil.rmtree(p.run.run_dir)
+        rd = prepare_run_dir(p.run.config, p.run.run_dir)
+        if not rd.summary.exists():
+            cfg = p.run.config
+            write_summary(rd, new_summary(cfg.run_id(), cfg.suite, cfg.config_hash()))
+        todo.append(p.run)
+    return todo
+
+
+def _job(run: Run, suite: Suite, threads: int | None = None) -> RunJob:
+    return RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins, threads)
+
+
+def local_threads(max_parallel: int) -> int | None:
+    """Torch threads per local job: the machine's cores shared by the parallel jobs (None when
+    one job runs at a time: torch's default already uses every core)."""
+    return max(1, (os.cpu_count() or 1) // max_parallel) if max_parallel > 1 else None
+
+
+def _launch_scaling(suite: Suite, executor: Any, force: bool, wait: bool,
+                    log: Callable[[str], None]) -> dict[str, str]:
+    """Submit the sweep unless its output exists (``force``: run it again)."""
+    if scaling_status(suite.results_dir) == "finished" and not force:
+        log(f"finished  {suite.name} scaling sweep (skipped)")
+        return {}
+    job = executor.submit(ScalingJob(str(suite.results_dir), suite.scaling, suite.plugins))
+    log(f"submitted {suite.name} scaling sweep as job {job.job_id}")
+    if not wait:
+        return {"scaling": "pending"}
+    status = job_outcome(job)
+    log(f"{status:<9} {suite.name} scaling sweep -> {suite.results_dir / SCALING_OUTPUT}")
+    return {"scaling": status}
+
+
+def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int,
+                 log: Callable[[str], None]) -> dict[str, str]:
+    """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
+    queue, running, outcomes = list(runs), {}, {}
+    threads = local_threads(max_parallel)
+    while queue or running:
+        while queue and len(running) < max_parallel:
+            run = queue.pop(0)
+            running[run.run_id] = executor.submit(_job(run, suite, threads))
+            log(f"started {run.run_id}")
+        for run_id, job in list(running.items()):
+            if job.done():
+                outcomes[run_id] = job_outcome(running.pop(run_id))
+                log(f"{outcomes[run_id]:<9} {run_id}")
+        time.sleep(0.2)
+    return outcomes
+
+
+def _run_debug(executor: Any, suite: Suite, runs: list[Run], log: Callable[[str], None]) -> dict[str, str]:
+    """In-process and sequential; a failing run raises with its own traceback (and submitit's
+    post-mortem debugger), which is what ``debug`` is for."""
+    outcomes = {}
+    for run in runs:
+        job = executor.submit(_job(run, suite))
+        outcomes[run.run_id] = str(job.result().get("status"))
+        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+    return outcomes
+
+
+def _run_array(executor: Any, suite: Suite, runs: list[Run], wait: bool,
+               log: Callable[[str], None]) -> dict[str, str]:
+    """SLURM: one job array, one task per run."""
+    with executor.batch():
+        jobs = [executor.submit(_job(r, suite)) for r in runs]
+    for run, job in zip(runs, jobs):
+        log(f"submitted {run.run_id} as SLURM job {job.job_id}")
+    if not wait:
+        return {run.run_id: "pending" for run in runs}
+    outcomes = {}
+    for run, job in zip(runs, jobs):
+        outcomes[run.run_id] = job_outcome(job)
+        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+    return outcomes
+
+
+def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
+    """The submitit executor for ``kind`` with the suite's resources (``cluster=`` is always
+    explicit: AutoExecutor would pick SLURM whenever ``srun`` is installed)."""
+    folder = Path(profile.folder) if profile and profile.folder else suite.results_dir / ".submitit"
+    res = suite.spec.resources
+    if kind == "debug":
+        return submitit.DebugExecutor(folder=folder)
+    if kind == "local":
+        local = submitit.LocalExecutor(folder=folder)
+        local.update_parameters(timeout_min=res.time_min)
+        return local
+    slurm = submitit.AutoExecutor(folder=folder, cluster="slurm",
+                                  slurm_max_num_timeout=profile.max_num_timeout)
+    slurm.update_parameters(**slurm_parameters(profile, res.gpus, res.cpus, res.mem_gb,
+                                               res.time_min, f"ladabench-{suite.name}"))
+    return slurm
+
+
+def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int) -> None:
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if profile is not None and executor != "slurm":
+        raise ConfigError(f"--profile: only used with --executor slurm (got --executor {executor})")
+    if max_parallel < 1:
+        raise ConfigError(f"--max-parallel: expected >= 1, got {max_parallel}")
+
+
+def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
+           only: str | None = None, max_parallel: int = 1, force: bool = False,
+           wait: bool = True, log: Callable[[str], None] = print) -> dict[str, str]:
+    """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
+    without ``wait``: ``pending``). Bad arguments raise ConfigError before anything is written."""
+    _check_arguments(executor, profile, max_parallel)
+    prof = load_profile(profile) if executor == "slurm" else None
+    missing = suite.required_missing
+    if missing:
+        raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
+                          f"with --set {missing[0]}=... or under overrides")
+    if suite.spec.kind == "scaling":
+        return _launch_scaling(suite, make_executor(executor, suite, prof), force,
+                              wait or executor != "slurm", log)
+    planned = plan(suite, only, force)
+    for p in planned:
+        if p.action == "skip":
+            log(f"{p.status:<9} {p.run.run_id} (skipped)")
+    todo = _prepare(planned)
+    if not todo:
+        return {}
+    ex = make_executor(executor, suite, prof)
+    if executor == "slurm":
+        return _run_array(ex, suite, todo, wait, log)
+    if executor == "debug":
+        return _run_debug(ex, suite, todo, log)
+    return _run_bounded(ex, suite, todo, max_parallel, log)
+
+
+def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
+              dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
+              force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
+              results_root: str | Path | None = None, wait: bool = True,
+              log: Callable[[str], None] = print) -> int:
+    """``ladabench run``: validate, then print the plan (``dry_run``) or launch. Returns the exit
+    code: 0, or 1 when a run failed."""
+    suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root)
+    if dry_run:
+        _check_arguments(executor, profile, max_parallel)
+        prof = load_profile(profile) if executor == "slurm" else None
+        log(describe(suite, plan(suite, only, force), executor, prof))
+        return 0
+    outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
+                      force=force, wait=wait, log=log)
+    failed = [run_id for run_id, status in outcomes.items() if status.startswith("failed")]
+    log(f"{len(outcomes)} runs launched, {len(failed)} failed")
+    return 1 if failed else 0

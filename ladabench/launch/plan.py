@@ -1,0 +1,34 @@
+"""What launching a suite would do to each of its runs: start, resume, restart or skip."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from ladabench.core.rundir import FINISHED, NEW, RunDir, run_status
+from ladabench.suite import Run, Suite
+
+
+@dataclass(frozen=True)
+class Planned:
+    run: Run
+    status: str
+    action: str  # start | resume | restart | skip
+
+
+def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Planned]:
+    """What launching would do to each selected run. ``only`` is a glob on the run id (plain
+    text matches anywhere in it)."""
+    pattern = only if only is None or any(c in only for c in "*?[") else f"*{only}*"
+    out = []
+    for run in suite.runs:
+        if pattern is not None and not fnmatch.fnmatchcase(run.run_id, pattern):
+            continue
+        status = run_status(RunDir(run.run_dir))
+        if force and status != NEW:
+            action = "restart"
+        elif status in FINISHED:
+            action = "skip"
+        else:
+            action = "start" if status == NEW else "resume"
+        out.append(Planned(run, status, action))
+    return out

