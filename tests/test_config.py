@@ -2,7 +2,7 @@ import pytest
 
 from ladabench.config import RunConfig, apply_overrides, load_run_config
 from ladabench.core.errors import ConfigError
-from ladabench.core.schema import ConfigErrors
+from ladabench.core.errors import ConfigErrors
 
 
 def write(tmp_path, text):
@@ -33,7 +33,8 @@ def test_unknown_key_names_file_path_and_suggestion(tmp_path):
     p = write(tmp_path, "train:\n  batch_sise: 64\n")
     with pytest.raises(ConfigErrors) as e:
         load_run_config(p)
-    (line,) = e.value.problems
+    (problem,) = e.value.problems
+    line = str(problem)
     assert line.startswith(f"{p}: train.batch_sise: unknown key")
     assert "did you mean 'batch_size'" in line
 
@@ -42,7 +43,7 @@ def test_wrong_type_and_range_are_each_reported(tmp_path):
     p = write(tmp_path, "train:\n  batch_size: many\n  ema_decay: 1.5\n")
     with pytest.raises(ConfigErrors) as e:
         load_run_config(p)
-    keys = [line.split(": ")[1] for line in e.value.problems]
+    keys = [p.key for p in e.value.problems]
     assert keys == ["train.batch_size", "train.ema_decay"]
 
 

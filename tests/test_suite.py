@@ -11,7 +11,7 @@ import pytest
 from ladabench.cli import main
 from ladabench.config import RunConfig
 from ladabench.launch import run_suite
-from ladabench.core.schema import ConfigErrors
+from ladabench.core.errors import ConfigErrors
 from ladabench.suite import load_suite, run_name
 from ladabench.suite.bases import SMOKE, get_base
 
@@ -41,6 +41,9 @@ MALFORMED = {
         "base: digits\noverrides: {model: {attention_options: {linformer: {k: 64}}}}\n"
         "grid: {model.g_attention: [linformer]}\n", [],
         ["grid.model.g_attention:", "64 tokens", "k must be an integer with 1 <= k < seq_len=64"]),
+    "unknown attention option": (
+        "base: digits\noverrides: {model: {attention_options: {lada: {k: 4}}}}\n", [],
+        ["overrides.model.attention_options: attention 'lada': unknown option(s) k"]),
     "swin window not dividing the grid": (
         "base: digits\noverrides: {model: {attention_options: {swin: {window: 3}}}}\n"
         "grid: {model.g_attention: [swin]}\n", [],
@@ -54,7 +57,7 @@ MALFORMED = {
                              ["overrides.train.lr: unknown key"]),
     "g_conv off impossible for the preset": (
         "base: ffhq128\ngrid: {model.g_conv: [false]}\n", [],
-        ["grid.model.g_conv: model.g_conv: false needs g_dim[i]/4 == g_dim[i+1]"]),
+        ["grid.model.g_conv: false needs g_dim[i]/4 == g_dim[i+1]"]),
     "empty grid list": ("base: digits\ngrid: {train.seed: []}\n", [],
                         ["grid.train.seed: expected a non-empty list of values"]),
     "duplicate grid value": ("base: digits\ngrid: {train.seed: [0, 0]}\n", [],
@@ -103,7 +106,7 @@ def test_malformed_suite_is_rejected_with_file_key_and_expectation(tmp_path, cas
     results = tmp_path / "results"
     with pytest.raises(ConfigErrors) as info:
         load_suite(path, sets=sets, results_root=results)
-    lines = info.value.problems
+    lines = [str(p) for p in info.value.problems]
     matching = [line for line in lines if all(s in line for s in expected)]
     assert matching, f"no problem line contains {expected}; got {lines}"
     if not expected[0].startswith("--set"):
@@ -116,7 +119,7 @@ def test_all_problems_are_collected_in_one_pass(tmp_path):
                            "grid: {train.sed: [0]}\nexclude: [{model.g_conv: true}]\n")
     with pytest.raises(ConfigErrors) as info:
         load_suite(path)
-    keys = [line.split(": ")[1] for line in info.value.problems]
+    keys = [p.key for p in info.value.problems]
     assert keys == ["resources.cpus", "grid.train.sed", "exclude[0].model.g_conv", "overrides.train.lr"]
 
 
@@ -147,7 +150,7 @@ def test_bad_profile_and_profile_without_slurm_are_rejected_before_writing(tmp_p
     results = tmp_path / "results"
     with pytest.raises(ConfigErrors) as info:
         run_suite(path, "slurm", profile=profile, results_root=results, log=lambda s: None)
-    assert sorted(info.value.problems) == [
+    assert sorted(map(str, info.value.problems)) == [
         f"{profile}: max_time_min: Input should be greater than 0 (got 0)",
         f"{profile}: partiton: unknown key (did you mean 'partition'?); allowed: partition, "
         "account, qos, constraint, max_time_min, array_parallelism, signal_delay_s, "

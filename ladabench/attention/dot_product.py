@@ -12,10 +12,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ladabench.attention.base import TokenAttention
+from ladabench.attention.base import TokenAttention, attention_options
 from ladabench.attention.registry import register_attention
-from ladabench.core.errors import CapabilityError
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
+
+
+@attention_options
+class DotProductOptions:
+    #: use ``F.scaled_dot_product_attention`` when no map is requested
+    use_sdpa: bool = False
 
 
 @register_attention("dot_product")
@@ -35,30 +40,21 @@ class DotProductAttention(TokenAttention):
     over all queries (sums to 1 over tokens).
     """
 
-    def __init__(self, dim: int, heads: int, seq_len: int, *, use_sdpa: bool = False) -> None:
-        super().__init__(dim, heads, seq_len)
-        self.use_sdpa = use_sdpa
+    Options = DotProductOptions
+
+    def __init__(self, dim: int, heads: int, seq_len: int, **options) -> None:
+        super().__init__(dim, heads, seq_len, **options)
         self.qkv = mark_fused(nn.Linear(dim, 3 * dim), 3)
         self.proj = nn.Linear(dim, dim)
         self.scale = self.head_dim**-0.5
         orthogonal_init_(self)
-
-    @classmethod
-    def validate(
-        cls, dim: int, heads: int, seq_len: int, use_sdpa: bool = False, **options
-    ) -> None:
-        super().validate(dim, heads, seq_len)
-        if not isinstance(use_sdpa, bool):
-            raise CapabilityError(
-                f"attention 'dot_product': use_sdpa must be true or false, got {use_sdpa!r}"
-            )
 
     def forward(self, x: torch.Tensor, return_attn: bool = False):
         """Args: x (B, N, C). Returns y (B, N, C), or (y, attn (B, h, N))."""
         B, N, C = x.shape
         qkv = self.qkv(x).reshape(B, N, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)  # (B, h, N, d)
-        if self.use_sdpa and not return_attn:
+        if self.opts.use_sdpa and not return_attn:
             out = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
             attn = None
         else:
@@ -68,9 +64,6 @@ class DotProductAttention(TokenAttention):
         return (y, attn.mean(dim=-2)) if return_attn else y
 
     @classmethod
-    def count_macs(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+    def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
         # qkv 3NC² + Q Kᵀ N²C + A V N²C + proj NC²  (attention.md §5.2)
         return batch * (4 * seq_len * dim * dim + 2 * seq_len * seq_len * dim)
-
-    def options(self) -> dict:
-        return {"use_sdpa": self.use_sdpa}

@@ -19,10 +19,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ladabench.attention.base import TokenAttention
+from ladabench.attention.base import TokenAttention, attention_options
 from ladabench.attention.registry import register_attention
-from ladabench.core.errors import CapabilityError
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
+
+
+@attention_options
+class FastformerOptions:
+    #: add the query projection Q to the output (official code: True)
+    query_residual: bool = True
 
 
 @register_attention("fastformer")
@@ -43,26 +48,16 @@ class FastformerAttention(TokenAttention):
     tokens), directly comparable with Lada's map. ``beta`` is not returned.
     """
 
-    def __init__(self, dim: int, heads: int, seq_len: int, *, query_residual: bool = True) -> None:
-        super().__init__(dim, heads, seq_len)
-        self.query_residual = query_residual
+    Options = FastformerOptions
+
+    def __init__(self, dim: int, heads: int, seq_len: int, **options) -> None:
+        super().__init__(dim, heads, seq_len, **options)
         self.qk = mark_fused(nn.Linear(dim, 2 * dim), 2)
         self.query_att = nn.Linear(dim, heads)
         self.key_att = nn.Linear(dim, heads)
         self.transform = nn.Linear(dim, dim)
         self.scale = self.head_dim**-0.5
         orthogonal_init_(self)
-
-    @classmethod
-    def validate(
-        cls, dim: int, heads: int, seq_len: int, query_residual: bool = True, **options
-    ) -> None:
-        super().validate(dim, heads, seq_len)
-        if not isinstance(query_residual, bool):
-            raise CapabilityError(
-                "attention 'fastformer': query_residual must be true or false, "
-                f"got {query_residual!r}"
-            )
 
     def _pool(self, scorer: nn.Linear, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """t (B, N, C) -> weights (B, h, N) (softmax over tokens), pooled (B, h, 1, d)."""
@@ -81,18 +76,15 @@ class FastformerAttention(TokenAttention):
         q_heads = q.reshape(B, N, self.heads, self.head_dim).transpose(1, 2)
         u = (pooled_key * q_heads).transpose(1, 2).reshape(B, N, C)
         y = self.transform(u)
-        if self.query_residual:
+        if self.opts.query_residual:
             y = y + q
         return (y, alpha) if return_attn else y
 
     @classmethod
-    def count_macs(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+    def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
         # query, key 2NC² + scorers 2NCh + two poolings 2NC + transform NC²  (attention.md §3.2)
         return batch * seq_len * dim * (3 * dim + 2 * heads + 2)
 
     @classmethod
-    def count_elementwise(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+    def elementwise_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
         return 2 * batch * seq_len * dim  # p = g ⊙ K and pooled_key ⊙ Q
-
-    def options(self) -> dict:
-        return {"query_residual": self.query_residual}

@@ -22,8 +22,8 @@ class LadaAttention(TokenAttention):
     equals the reference's three separate ``Dense(C)`` layers.
     """
 
-    def __init__(self, dim: int, heads: int, seq_len: int) -> None:
-        super().__init__(dim, heads, seq_len)
+    def __init__(self, dim: int, heads: int, seq_len: int, **options) -> None:
+        super().__init__(dim, heads, seq_len, **options)
         self.qkv = mark_fused(nn.Linear(dim, 3 * dim), 3)
         self.q_attn = nn.Linear(dim, heads)
         self.proj = nn.Linear(dim, dim)
@@ -42,10 +42,10 @@ class LadaAttention(TokenAttention):
         return (y, alpha) if return_attn else y
 
     @classmethod
-    def count_macs(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+    def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
         # qkv 3NC² + q_attn NCh + pooling NC + proj NC²  (attention.md §1.2)
         return batch * seq_len * dim * (4 * dim + heads + 1)
 
     @classmethod
-    def count_elementwise(cls, batch: int, seq_len: int, dim: int, heads: int, **options) -> int:
+    def elementwise_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
         return 2 * batch * seq_len * dim  # g ⊙ K, then ⊙ V

@@ -25,14 +25,20 @@ import math
 import torch
 from torch import nn
 
-from ladabench.attention.base import TokenAttention
+from ladabench.attention.base import TokenAttention, attention_options
 from ladabench.attention.registry import register_attention
-from ladabench.core.errors import CapabilityError
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
+from ladabench.core.errors import CapabilityError
 
 
 def _default_k(seq_len: int) -> int:
     return seq_len // 4
+
+
+@attention_options
+class LinformerOptions:
+    #: projected length; None = N // 4; must satisfy 1 <= k < N
+    k: int | None = None
 
 
 @register_attention("linformer")
@@ -56,10 +62,11 @@ class LinformerAttention(TokenAttention):
     """
 
     needs_fixed_seq_len = True
+    Options = LinformerOptions
 
-    def __init__(self, dim: int, heads: int, seq_len: int, *, k: int | None = None) -> None:
-        super().__init__(dim, heads, seq_len)
-        self.k = _default_k(seq_len) if k is None else k
+    def __init__(self, dim: int, heads: int, seq_len: int, **options) -> None:
+        super().__init__(dim, heads, seq_len, **options)
+        self.k = self.opts.k
         self.qkv = mark_fused(nn.Linear(dim, 3 * dim, bias=False), 3)
         self.proj_k = nn.Parameter(torch.empty(seq_len, self.k))
         self.proj_v = nn.Parameter(torch.empty(seq_len, self.k))
@@ -71,13 +78,16 @@ class LinformerAttention(TokenAttention):
         nn.init.uniform_(self.proj_v, -bound, bound)
 
     @classmethod
-    def validate(cls, dim: int, heads: int, seq_len: int, k: int | None = None, **options) -> None:
-        super().validate(dim, heads, seq_len)
-        k_eff = _default_k(seq_len) if k is None else k
-        if not isinstance(k_eff, int) or isinstance(k_eff, bool) or not 1 <= k_eff < seq_len:
+    def resolve_options(cls, seq_len: int, opts: LinformerOptions) -> LinformerOptions:
+        return opts if opts.k is not None else LinformerOptions(k=_default_k(seq_len))
+
+    @classmethod
+    def validate(cls, dim: int, heads: int, seq_len: int, opts: LinformerOptions) -> None:
+        super().validate(dim, heads, seq_len, opts)
+        if not 1 <= opts.k < seq_len:
             raise CapabilityError(
                 f"attention 'linformer': k must be an integer with 1 <= k < seq_len={seq_len} "
-                f"(default seq_len // 4 = {_default_k(seq_len)}), got k={k_eff!r}"
+                f"(default seq_len // 4 = {_default_k(seq_len)}), got k={opts.k!r}"
             )
 
     def _compress(self, t: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
@@ -102,12 +112,7 @@ class LinformerAttention(TokenAttention):
         return y, torch.matmul(attn.mean(dim=-2), self.proj_v.t())  # (B, h, N)
 
     @classmethod
-    def count_macs(
-        cls, batch: int, seq_len: int, dim: int, heads: int, k: int | None = None, **options
-    ) -> int:
-        k_eff = _default_k(seq_len) if k is None else k
+    def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int,
+                    opts: LinformerOptions) -> int:
         # qkv 3NC² + compress K, V 2NkC + QK'ᵀ and PV' 2NkC + proj NC²  (attention.md §2.2)
-        return batch * (4 * seq_len * dim * dim + 4 * seq_len * k_eff * dim)
-
-    def options(self) -> dict:
-        return {"k": self.k}
+        return batch * (4 * seq_len * dim * dim + 4 * seq_len * opts.k * dim)

@@ -2,10 +2,7 @@
 factory ``build_attention(name, dim, heads, seq_len, **options)``."""
 from __future__ import annotations
 
-import inspect
-
 from ladabench.attention.base import TokenAttention
-from ladabench.core.errors import ConfigError
 from ladabench.core.registry import Registry
 
 
@@ -33,9 +30,8 @@ def list_attentions() -> list[str]:
 
 
 def attention_options(name: str) -> list[str]:
-    """The keyword options the variant ``name`` accepts."""
-    sig = inspect.signature(ATTENTIONS.get(name).__init__)
-    return [p.name for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+    """The option names the variant ``name`` accepts (the fields of its ``Options``)."""
+    return ATTENTIONS.get(name).option_names()
 
 
 def get_attention(name: str) -> type[TokenAttention]:
@@ -44,24 +40,17 @@ def get_attention(name: str) -> type[TokenAttention]:
 
 
 def check_options(name: str, options: dict) -> None:
-    """Raise ConfigError for an option the variant does not accept."""
-    allowed = attention_options(name)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise ConfigError(
-            f"attention {name!r}: unknown option(s) {', '.join(unknown)}; "
-            f"available: {', '.join(allowed) or '(none)'}"
-        )
+    """Raise ConfigError for an option the variant does not accept, CapabilityError for a value
+    of the wrong type or range."""
+    ATTENTIONS.get(name).parse_options(options)
 
 
 def validate_attention(name: str, dim: int, heads: int, seq_len: int, **options) -> None:
     """Capability check without building: raises RegistryError, ConfigError or CapabilityError."""
     cls = get_attention(name)
-    check_options(name, options)
-    cls.validate(dim, heads, seq_len, **options)
+    cls.validate(dim, heads, seq_len, cls.options_for(seq_len, options))
 
 
 def build_attention(name: str, dim: int, heads: int, seq_len: int, **options) -> TokenAttention:
     """Build the variant ``name`` for ``seq_len`` tokens of width ``dim``."""
-    validate_attention(name, dim, heads, seq_len, **options)
     return get_attention(name)(dim, heads, seq_len, **options)

@@ -26,16 +26,26 @@ plus relative bias), as in the official code. ``shift`` is 0 (W-MSA), ``M // 2``
 from __future__ import annotations
 
 import math
+from typing import Annotated, Literal
 
 import torch
+from pydantic import Field
 from torch import nn
 
-from ladabench.attention.base import TokenAttention
+from ladabench.attention.base import TokenAttention, attention_options
 from ladabench.attention.registry import register_attention
-from ladabench.core.errors import CapabilityError
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
+from ladabench.core.errors import CapabilityError
 
 MASK_VALUE = -100.0
+
+
+@attention_options
+class SwinOptions:
+    #: window side M; None = the default of the table above
+    window: Annotated[int, Field(ge=1)] | None = None
+    #: 0 (W-MSA), M // 2 (SW-MSA) or "half" (= M // 2 of the effective window)
+    shift: Annotated[int, Field(ge=0)] | Literal["half"] = 0
 
 
 def default_window(grid: int) -> int:
@@ -108,14 +118,12 @@ class SwinAttention(TokenAttention):
 
     needs_fixed_seq_len = True
     needs_square_grid = True
+    Options = SwinOptions
 
-    def __init__(
-        self, dim: int, heads: int, seq_len: int, *, window: int | None = None,
-        shift: int | str = 0,
-    ) -> None:
-        super().__init__(dim, heads, seq_len)
+    def __init__(self, dim: int, heads: int, seq_len: int, **options) -> None:
+        super().__init__(dim, heads, seq_len, **options)
         self.grid = math.isqrt(seq_len)
-        self.window, self.shift = resolve_window(seq_len, window, shift)
+        self.window, self.shift = self.opts.window, self.opts.shift
         m = self.window
         self.qkv = mark_fused(nn.Linear(dim, 3 * dim), 3)
         self.proj = nn.Linear(dim, dim)
@@ -128,21 +136,15 @@ class SwinAttention(TokenAttention):
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
 
     @classmethod
-    def validate(
-        cls, dim: int, heads: int, seq_len: int, window: int | None = None,
-        shift: int | str = 0, **options,
-    ) -> None:
-        super().validate(dim, heads, seq_len)
+    def resolve_options(cls, seq_len: int, opts: SwinOptions) -> SwinOptions:
+        m, s = resolve_window(seq_len, opts.window, opts.shift)
+        return SwinOptions(window=m, shift=s)
+
+    @classmethod
+    def validate(cls, dim: int, heads: int, seq_len: int, opts: SwinOptions) -> None:
+        super().validate(dim, heads, seq_len, opts)
         grid = math.isqrt(seq_len)
-        if window is not None and (not isinstance(window, int) or window < 1):
-            raise CapabilityError(
-                f"attention 'swin': window must be a positive integer, got {window!r}"
-            )
-        if shift != "half" and (not isinstance(shift, int) or isinstance(shift, bool)):
-            raise CapabilityError(
-                f"attention 'swin': shift must be an integer or 'half', got {shift!r}"
-            )
-        m, s = resolve_window(seq_len, window, shift)
+        m, s = opts.window, opts.shift
         if grid % m:
             raise CapabilityError(
                 f"attention 'swin': window {m} does not divide the {grid}x{grid} token grid; "
@@ -151,7 +153,7 @@ class SwinAttention(TokenAttention):
         if s not in (0, m // 2):
             raise CapabilityError(
                 f"attention 'swin': shift must be 0 or window // 2 = {m // 2} (window {m}), "
-                f"got {shift!r}"
+                f"got {s!r}"
             )
 
     def _bias(self) -> torch.Tensor:
@@ -195,16 +197,10 @@ class SwinAttention(TokenAttention):
         return y, self._unshift(received).transpose(1, 2)
 
     @classmethod
-    def count_macs(
-        cls, batch: int, seq_len: int, dim: int, heads: int, window: int | None = None,
-        shift: int | str = 0, **options,
-    ) -> int:
-        m, _ = resolve_window(seq_len, window, shift)
+    def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts: SwinOptions) -> int:
+        m = opts.window
         # qkv 3NC² + q kᵀ and A v 2NM²C + proj NC²  (attention.md §4.2, M = min(M, G))
         return batch * (4 * seq_len * dim * dim + 2 * seq_len * m * m * dim)
-
-    def options(self) -> dict:
-        return {"window": self.window, "shift": self.shift}
 
     @classmethod
     def block_defaults(cls, block_index: int) -> dict:

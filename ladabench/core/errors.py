@@ -1,9 +1,29 @@
-"""One error hierarchy: every user-facing failure is a :class:`LadabenchError` with a one-line message.
+"""One error hierarchy: every user-facing failure is a :class:`LadabenchError` with a one-line
+message; configuration problems also carry where they are as data (:class:`Problem`).
 
 The CLI prints ``str(error)`` and exits non-zero (2 for bad input); ``assert`` is reserved for
 internal invariants.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration problem: the file or option it is in (``source``), the key path
+    (``key``, e.g. ``train.batch_size`` or ``grid.model.g_attention``) and what was expected."""
+
+    source: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (self.source, self.key, self.message) if part)
+
+    def at(self, key: str) -> "Problem":
+        """The same problem, reported at another key path (where the user wrote the value)."""
+        return replace(self, key=key)
 
 
 class LadabenchError(Exception):
@@ -16,6 +36,22 @@ class ConfigError(LadabenchError, ValueError):
     """Bad configuration: names the file (if any), the key path and what was expected."""
 
     exit_code = 2
+
+    def __init__(self, message: str, key: str = "", source: str = "") -> None:
+        self.problems = [Problem(source, key, message)]
+        super().__init__(str(self.problems[0]))
+
+    @property
+    def problem(self) -> Problem:
+        return self.problems[0]
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration problems found in one pass, one line each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        LadabenchError.__init__(self, "\n".join(str(p) for p in self.problems))
 
 
 class RegistryError(ConfigError, KeyError):

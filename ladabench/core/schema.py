@@ -1,5 +1,5 @@
 """Typed, frozen configuration models, reading YAML files, and the translation of pydantic errors
-into ladabench's one-line-per-problem messages ("FILE: key.path: what was expected").
+into :class:`Problem` s (printed one per line: "FILE: key.path: what was expected").
 Torch-free, so that result readers and the report can use it."""
 from __future__ import annotations
 
@@ -10,21 +10,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, ConfigErrors, Problem
 
 
 class StrictModel(BaseModel):
     """Unknown keys are errors, values are not coerced across types, instances are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
-
-
-class ConfigErrors(ConfigError):
-    """Several configuration problems found in one pass; ``problems`` holds one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 def _key_path(loc: tuple) -> str:
@@ -42,11 +34,11 @@ def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(getattr(current, "model_fields", {}) or [])
 
 
-def format_validation_error(
+def validation_problems(
     err: ValidationError, model: type[BaseModel], source: str
-) -> list[str]:
-    """One line per problem, with a did-you-mean for unknown keys."""
-    lines = []
+) -> list[Problem]:
+    """One problem per pydantic error, with a did-you-mean for unknown keys."""
+    problems = []
     for e in err.errors():
         loc = tuple(e["loc"])
         if e["type"] == "extra_forbidden":
@@ -58,8 +50,8 @@ def format_validation_error(
             got = e.get("input")
             got_s = f" (got {got!r})" if not isinstance(got, dict) and got is not None else ""
             msg = f"{e['msg']}{got_s}"
-        lines.append(f"{source}: {_key_path(loc)}: {msg}")
-    return lines
+        problems.append(Problem(source, _key_path(loc), msg))
+    return problems
 
 
 def parse_model(model: type[BaseModel], data: Any, source: str) -> Any:
@@ -67,7 +59,7 @@ def parse_model(model: type[BaseModel], data: Any, source: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigErrors(format_validation_error(err, model, source)) from None
+        raise ConfigErrors(validation_problems(err, model, source)) from None
 
 
 def load_yaml(path: str | Path) -> dict:

@@ -52,7 +52,8 @@ def get_extractor(name: str) -> Extractor:
         return EXTRACTORS.get(name.replace("-", "_"))
     except RegistryError:
         choices = ", ".join(e.name for _, e in EXTRACTORS.items())
-        raise ConfigError(f"eval.extractor: unknown extractor {name!r}; available: {choices}") from None
+        raise ConfigError(f"unknown extractor {name!r}; available: {choices}",
+                          key="eval.extractor") from None
 
 
 register_extractor(

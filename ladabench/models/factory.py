@@ -23,7 +23,7 @@ class Placement(NamedTuple):
     """One attention layer of the model: where, which variant, for what shape."""
 
     place: str
-    key: str  # the config key that chose the variant
+    key: str  # the config key that chose the variant (``model.g_attention`` / ``model.d_attention``)
     attention: str
     options: dict
     dim: int
@@ -35,10 +35,8 @@ def g_attentions(cfg: ModelConfig) -> list[str]:
     """The attention name of each generator stage (8×8, 16×16, 32×32)."""
     names = [cfg.g_attention] * 3 if isinstance(cfg.g_attention, str) else list(cfg.g_attention)
     if len(names) != len(STAGE_SIDES):
-        raise ConfigError(
-            f"model.g_attention: expected one name or a list of {len(STAGE_SIDES)} "
-            f"(8x8, 16x16, 32x32 stages), got {len(names)}"
-        )
+        raise ConfigError(f"expected one name or a list of {len(STAGE_SIDES)} (8x8, 16x16, 32x32 "
+                          f"stages), got {len(names)}", key="model.g_attention")
     return names
 
 
@@ -52,7 +50,7 @@ def placements(cfg: ModelConfig, preset: Preset) -> list[Placement]:
                 **cfg.attention_options.get(name, {}), **cfg.stage_attention_options.get(place, {})}
 
     out = [
-        Placement(place, f"model.g_attention[{i}]", name, options(place, name, i), preset.g_dim[i],
+        Placement(place, "model.g_attention", name, options(place, name, i), preset.g_dim[i],
                   preset.g_heads[i], side * side)
         for i, (place, name, side) in enumerate(zip(G_PLACES, g_attentions(cfg), STAGE_SIDES))
     ]
@@ -67,10 +65,10 @@ def _check_preset(name: str, p: Preset) -> None:
     patch = p.img_size // (STAGE_SIDES[-1] * 2 ** len(p.dec_dim))
     if patch < 1 or patch & (patch - 1) or p.g_dim[-1] % (patch * patch):
         raise ConfigError(f"preset {name!r}: img_size {p.img_size} is not reachable from 32x32 "
-                          f"with dec_dim {list(p.dec_dim)} and g_dim {list(p.g_dim)}")
+                          f"with dec_dim {list(p.dec_dim)} and g_dim {list(p.g_dim)}", key="model.preset")
     if p.img_size != TOKEN_SIDE * 2 ** (len(p.d_enc_dim) - 1):
         raise ConfigError(f"preset {name!r}: d_enc_dim needs log2(img_size/16) + 1 = "
-                          f"{int(math.log2(p.img_size / TOKEN_SIDE)) + 1} entries")
+                          f"{int(math.log2(p.img_size / TOKEN_SIDE)) + 1} entries", key="model.preset")
 
 
 def _check_g_conv(cfg: ModelConfig, p: Preset) -> None:
@@ -79,9 +77,8 @@ def _check_g_conv(cfg: ModelConfig, p: Preset) -> None:
     for a, b in zip(p.g_dim[:-1], p.g_dim[1:]):
         if not cfg.g_conv and a // 4 != b:
             raise CapabilityError(
-                f"model.g_conv: false needs g_dim[i]/4 == g_dim[i+1] (identity after the pixel "
-                f"shuffle), but preset {cfg.preset!r} has g_dim {list(p.g_dim)}"
-            )
+                f"false needs g_dim[i]/4 == g_dim[i+1] (identity after the pixel shuffle), but "
+                f"preset {cfg.preset!r} has g_dim {list(p.g_dim)}", key="model.g_conv")
 
 
 def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
@@ -90,7 +87,7 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
     building; return the resolved preset.
 
     Raises RegistryError (unknown preset/attention), ConfigError (bad key/option) or
-    CapabilityError (a variant cannot run at that shape), prefixed with the config key.
+    CapabilityError (a variant cannot run at that shape); each names its config key (``key``).
     """
     preset = get_preset(cfg.preset)
     if noise_dim is not None:
@@ -100,19 +97,21 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
         _check_g_conv(cfg, preset)
     for place in cfg.stage_attention_options:
         if place not in (*G_PLACES, D_PLACE):
-            raise ConfigError(f"model.stage_attention_options: unknown place {place!r}; "
-                              f"expected one of {', '.join((*G_PLACES, D_PLACE))}")
+            raise ConfigError(f"unknown place {place!r}; expected one of "
+                              f"{', '.join((*G_PLACES, D_PLACE))}", key="model.stage_attention_options")
     for name, opts in cfg.attention_options.items():
-        get_attention(name)
-        check_options(name, opts)
+        try:
+            check_options(name, opts)
+        except ConfigError as e:
+            raise type(e)(e.problem.message, key="model.attention_options") from None
     for pl in placements(cfg, preset):
         if ("D" if pl.place == D_PLACE else "G") not in models:
             continue
         try:
             validate_attention(pl.attention, pl.dim, pl.heads, pl.seq_len, **pl.options)
         except ConfigError as e:
-            where = f"{pl.key} ({pl.place}: {pl.seq_len} tokens, width {pl.dim})"
-            raise type(e)(f"{where}: {e}") from None
+            where = f"{pl.place} ({pl.seq_len} tokens, width {pl.dim})"
+            raise type(e)(f"{where}: {e.problem.message}", key=pl.key) from None
     return preset
 
 

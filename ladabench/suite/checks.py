@@ -1,15 +1,11 @@
 """Checks on one resolved RunConfig that the pydantic schema cannot express: capability of the
-model (attention shapes, preset), preset/resolution agreement, registered data set,
-metrics and extractor, and schedule sanity. Each returns ``(key.path, message)`` problems instead of raising, so
-a suite reports all of them at once."""
+model (attention shapes, preset), preset/resolution agreement, registered data set, metrics and
+extractor, and schedule sanity. They return problems instead of raising, so a suite reports all
+of them at once; each check looks its names up in the registry that owns them."""
 from __future__ import annotations
 
-import re
-
 from ladabench.config import RunConfig
-from ladabench.core.errors import ConfigError
-
-_KEY = re.compile(r"^(model\.[a-z_]+)")
+from ladabench.core.errors import ConfigError, Problem
 
 
 def _model_problems(cfg: RunConfig) -> list[tuple[str, str]]:
@@ -18,8 +14,7 @@ def _model_problems(cfg: RunConfig) -> list[tuple[str, str]]:
     try:
         preset = validate_model_config(cfg.model, cfg.train.noise_dim)
     except ConfigError as e:
-        match = _KEY.match(str(e))
-        return [(match.group(1) if match else "model.preset", str(e))]
+        return [(p.key or "model.preset", p.message) for p in e.problems]
     if preset.img_size != cfg.data.resolution:
         return [("data.resolution", f"preset {cfg.model.preset!r} generates {preset.img_size}x"
                  f"{preset.img_size} images; expected data.resolution {preset.img_size}, "
@@ -52,7 +47,7 @@ def _eval_problems(cfg: RunConfig) -> list[tuple[str, str]]:
     try:
         get_extractor(cfg.eval.extractor)
     except ConfigError as e:
-        out.append(("eval.extractor", str(e).removeprefix("eval.extractor: ")))
+        out.append((e.problem.key, e.problem.message))
     source = DATASETS.get(cfg.data.name) if cfg.data.name in DATASETS else None
     if "modes" in cfg.eval.metrics and source is not None and not hasattr(source, "mode_labels"):
         out.append(("eval.metrics", f"'modes' needs a data set with Stacked-MNIST modes "
@@ -60,9 +55,11 @@ def _eval_problems(cfg: RunConfig) -> list[tuple[str, str]]:
     return out
 
 
-def check_run(cfg: RunConfig) -> list[tuple[str, str]]:
-    """Every problem of one run as ``(key.path, message)``; empty when it can be launched."""
-    return _model_problems(cfg) + _data_problems(cfg) + _train_problems(cfg) + _eval_problems(cfg)
+def check_run(cfg: RunConfig, source: str = "") -> list[Problem]:
+    """Every problem of one run (``source``: the file it came from); empty when it can be
+    launched."""
+    found = _model_problems(cfg) + _data_problems(cfg) + _train_problems(cfg) + _eval_problems(cfg)
+    return [Problem(source, key, message) for key, message in found]
 
 
 def scaling_options_model() -> type:
@@ -81,22 +78,22 @@ def scaling_options_model() -> type:
     return create_model("ScalingOptions", __config__=ConfigDict(extra="forbid", strict=False), **fields)
 
 
-def check_scaling(options: dict) -> list[tuple[str, str]]:
+def check_scaling(options: dict, source: str = "") -> list[Problem]:
     """Problems with the options of a ``kind: scaling`` suite (keyword arguments of
     ``ladabench.measure.scaling.run_scaling``): unknown keys, types, attention names, scopes."""
     from pydantic import ValidationError
 
     from ladabench.attention.registry import ATTENTIONS
+    from ladabench.core.schema import validation_problems
     from ladabench.measure.scaling import SCOPES
-    from ladabench.core.schema import format_validation_error
 
     model = scaling_options_model()
     try:
         model.model_validate(options)
     except ValidationError as err:
-        return [tuple(line.split(": ", 2)[1:]) for line in format_validation_error(err, model, "-")]
-    out = [("variants", ATTENTIONS.unknown_message(v)) for v in options.get("variants") or []
-           if v not in ATTENTIONS]
-    out += [("scopes", f"unknown scope {s!r}; available: {', '.join(SCOPES)}")
+        return validation_problems(err, model, source)
+    out = [Problem(source, "variants", ATTENTIONS.unknown_message(v))
+           for v in options.get("variants") or [] if v not in ATTENTIONS]
+    out += [Problem(source, "scopes", f"unknown scope {s!r}; available: {', '.join(SCOPES)}")
             for s in options.get("scopes") or [] if s not in SCOPES]
     return out

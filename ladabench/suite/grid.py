@@ -112,15 +112,6 @@ class Locator:
         return f"base {self.base}: {path}"
 
 
-def relocate(lines: list[str], source: str, locate: Locator) -> list[str]:
-    """Rewrite ``FILE: key.path: msg`` lines so the key path says where it was written."""
-    out = []
-    for line in lines:
-        path, msg = line[len(source) + 2:].split(": ", 1)
-        out.append(f"{source}: {locate(path)}: {msg}")
-    return out
-
-
 def excluded(point: dict[str, Any], rules: list[dict[str, Any]]) -> bool:
     """A point is excluded when it matches every key of one rule (a list value = any of)."""
     return any(

@@ -18,13 +18,13 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from ladabench.config import RunConfig, apply_overrides
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, ConfigErrors, Problem
 from ladabench.suite.plugins import load_plugin, resolve_plugin
-from ladabench.core.schema import ConfigErrors, StrictModel, format_validation_error, load_yaml
+from ladabench.core.schema import StrictModel, load_yaml, validation_problems
 from ladabench.suite.bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
 from ladabench.suite.checks import check_run, check_scaling
 from ladabench.suite.grid import (
-    Locator, check_key_path, get_path, grid_points, merge, relocate, run_name, set_path,
+    Locator, check_key_path, get_path, grid_points, merge, run_name, set_path,
 )
 
 _SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -89,64 +89,67 @@ class Suite:
         return missing
 
 
-def _parse_sets(sets: list[str], problems: list[str]) -> dict[str, Any]:
+def _parse_sets(sets: list[str], problems: list[Problem]) -> dict[str, Any]:
     """``--set key=value`` strings as a flat {key path: value} (checked like grid keys)."""
     flat: dict[str, Any] = {}
     for item in sets:
         try:
             nested = apply_overrides({}, [item], source="--set")
         except ConfigError as e:
-            problems.append(str(e))
+            problems.extend(e.problems)
             continue
         key = item.split("=", 1)[0].strip()
         flat[key] = get_path(nested, key)
     return flat
 
 
-def _check_grid(spec: SuiteSpec, source: str, problems: list[str]) -> dict[str, list[Any]]:
+def _check_grid(spec: SuiteSpec, source: str, problems: list[Problem]) -> dict[str, list[Any]]:
     """The grid keys that name RunConfig fields, each with a non-empty list of distinct values."""
     grid = {}
     for key, values in spec.grid.items():
         err = check_key_path(key)
         if err:
-            problems.append(f"{source}: grid.{key}: {err}")
+            problems.append(Problem(source, f"grid.{key}", err))
             continue
         if not values:
-            problems.append(f"{source}: grid.{key}: expected a non-empty list of values")
+            problems.append(Problem(source, f"grid.{key}", "expected a non-empty list of values"))
             continue
         seen: list[Any] = []
         for v in values:
             if v in seen:
-                problems.append(f"{source}: grid.{key}: value {v!r} is listed twice")
+                problems.append(Problem(source, f"grid.{key}", f"value {v!r} is listed twice"))
             seen.append(v)
         grid[key] = seen
     return grid
 
 
-def _check_exclude(spec: SuiteSpec, grid: dict, source: str, problems: list[str]) -> None:
+def _check_exclude(spec: SuiteSpec, grid: dict, source: str, problems: list[Problem]) -> None:
     for i, rule in enumerate(spec.exclude):
         for key, value in rule.items():
-            where = f"{source}: exclude[{i}].{key}"
+            where = f"exclude[{i}].{key}"
             if key not in spec.grid:
-                problems.append(f"{where}: not a grid key; grid keys: {', '.join(spec.grid) or '(none)'}")
+                problems.append(Problem(source, where, "not a grid key; grid keys: "
+                                                       f"{', '.join(spec.grid) or '(none)'}"))
             elif key in grid:
                 for v in value if isinstance(value, list) else [value]:
                     if v not in grid[key]:
-                        problems.append(f"{where}: value {v!r} is not in the grid {grid[key]!r}")
+                        problems.append(Problem(source, where,
+                                                f"value {v!r} is not in the grid {grid[key]!r}"))
 
 
-def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[str]) -> None:
+def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[Problem]) -> None:
     for key in flat_sets:
         err = check_key_path(key)
         if err:
-            problems.append(f"--set {key}: {err}")
+            problems.append(Problem("", f"--set {key}", err))
         for gkey in grid:
             if key == gkey or key.startswith(gkey + ".") or gkey.startswith(key + "."):
-                problems.append(f"--set {key}: overlaps the grid key {gkey!r} (use --only to pick runs)")
+                problems.append(Problem("", f"--set {key}",
+                                        f"overlaps the grid key {gkey!r} (use --only to pick runs)"))
 
 
 def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
-                flat_sets: dict, smoke: bool, results_dir: Path, problems: list[str]) -> list[Run]:
+                flat_sets: dict, smoke: bool, results_dir: Path, problems: list[Problem]) -> list[Run]:
     locate = Locator(spec.overrides, spec.base, list(grid), flat_sets, SMOKE if smoke else None)
     start = merge(merge(base, spec.overrides), SMOKE if smoke else {})
     runs = []
@@ -158,64 +161,65 @@ def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
         try:
             cfg = RunConfig.model_validate(data)
         except ValidationError as err:
-            problems.extend(relocate(format_validation_error(err, RunConfig, source), source, locate))
+            problems.extend(p.at(locate(p.key)) for p in validation_problems(err, RunConfig, source))
             continue
-        problems.extend(f"{source}: {locate(key)}: {msg}" for key, msg in check_run(cfg))
+        problems.extend(p.at(locate(p.key)) for p in check_run(cfg, source))
         rid = cfg.run_id()
         runs.append(Run(rid, cfg, results_dir / name / rid))
     return runs
 
 
-def _check_unique(runs: list[Run], source: str, problems: list[str]) -> None:
+def _check_unique(runs: list[Run], source: str, problems: list[Problem]) -> None:
     by_hash: dict[str, str] = {}
     for run in runs:
         other = by_hash.setdefault(run.config.config_hash(), run.run_id)
         if other != run.run_id:
-            problems.append(f"{source}: grid: runs {other} and {run.run_id} have the same config")
+            problems.append(Problem(source, "grid",
+                                    f"runs {other} and {run.run_id} have the same config"))
 
 
-def _check_kind(spec: SuiteSpec, source: str, problems: list[str]) -> None:
+def _check_kind(spec: SuiteSpec, source: str, problems: list[Problem]) -> None:
     if spec.kind == "train" and spec.base is None:
-        problems.append(f"{source}: base: required; available: {', '.join(BASES.names())}")
+        problems.append(Problem(source, "base", f"required; available: {', '.join(BASES.names())}"))
     if spec.kind == "train" and spec.scaling:
-        problems.append(f"{source}: scaling: only for 'kind: scaling' suites")
+        problems.append(Problem(source, "scaling", "only for 'kind: scaling' suites"))
     if spec.kind == "scaling":
         for key in ("base", "overrides", "grid", "exclude"):
             if getattr(spec, key):
-                problems.append(f"{source}: {key}: not used by a 'kind: scaling' suite; remove it")
+                problems.append(Problem(source, key, "not used by a 'kind: scaling' suite; remove it"))
 
 def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, source: str,
-                     problems: list[str]) -> dict[str, Any]:
+                     problems: list[Problem]) -> dict[str, Any]:
     """A scaling suite's ``run_scaling`` options, then ``--smoke``, then ``--set scaling.*``."""
     options = {**spec.scaling, **(SCALING_SMOKE if smoke else {})}
     for key, value in flat_sets.items():
         if key.startswith("scaling."):
             options[key.removeprefix("scaling.")] = value
         else:
-            problems.append(f"--set {key}: a 'kind: scaling' suite takes only scaling.<option>")
-    problems.extend(f"{source}: scaling.{k}: {m}" for k, m in check_scaling(options))
+            problems.append(Problem("", f"--set {key}", "a 'kind: scaling' suite takes only scaling.<option>"))
+    problems.extend(p.at(f"scaling.{p.key}") for p in check_scaling(options, source))
     return options
 
 
-def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[str]) -> tuple[str, ...]:
+def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[Problem]) -> tuple[str, ...]:
     refs = []
     for i, ref in enumerate(spec.plugins):
         resolved = resolve_plugin(ref, path)
         try:
             load_plugin(resolved)
         except ConfigError as e:
-            problems.append(f"{source}: plugins[{i}]: {e}")
+            problems.append(Problem(source, f"plugins[{i}]", str(e)))
         refs.append(resolved)
     return tuple(refs)
 
 
-def _parse_spec(data: dict, source: str, problems: list[str]) -> SuiteSpec:
+def _parse_spec(data: dict, source: str, problems: list[Problem]) -> SuiteSpec:
     """The suite file as a SuiteSpec; top-level entries with problems are reported and dropped
     so that the rest can still be checked."""
     try:
         return SuiteSpec.model_validate(data)
     except ValidationError as err:
-        problems.extend(format_validation_error(err, SuiteSpec, source))
+        problems.extend(validation_problems(err, SuiteSpec, source))
         bad = {e["loc"][0] for e in err.errors() if e["loc"]}
         return SuiteSpec.model_validate({k: v for k, v in data.items() if k not in bad})
 
@@ -230,11 +234,12 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     """
     path = Path(path)
     source = str(path)
-    problems: list[str] = []
+    problems: list[Problem] = []
     spec = _parse_spec(load_yaml(path), source, problems)
     name = spec.name or path.stem
     if not _SUITE_NAME.match(name):
-        problems.append(f"{source}: name: expected a folder name of [A-Za-z0-9_.-], got {name!r}")
+        problems.append(Problem(source, "name",
+                                f"expected a folder name of [A-Za-z0-9_.-], got {name!r}"))
     name = f"{name}_smoke" if smoke else name
     plugins = _load_plugins(spec, path, source, problems)
     _check_kind(spec, source, problems)
@@ -243,7 +248,7 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
         if spec.base in BASES:
             base = get_base(spec.base)
         else:
-            problems.append(f"{source}: base: {BASES.unknown_message(spec.base)}")
+            problems.append(Problem(source, "base", BASES.unknown_message(spec.base)))
     grid = _check_grid(spec, source, problems)
     _check_exclude(spec, grid, source, problems)
     flat_sets = _parse_sets(list(sets), problems)

@@ -56,7 +56,7 @@ def test_query_residual_is_the_only_difference():
 
 
 def test_rejects_non_bool_query_residual():
-    with pytest.raises(CapabilityError, match="query_residual must be true or false, got 'yes'"):
+    with pytest.raises(CapabilityError, match=r"option query_residual: Input should be a valid boolean \(got 'yes'\)"):
         build_attention("fastformer", 16, 2, 16, query_residual="yes")
 
 

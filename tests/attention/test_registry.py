@@ -88,8 +88,10 @@ def test_swin_shift_values():
     msg = r"shift must be 0 or window // 2 = 2 \(window 4\), got 1"
     with pytest.raises(CapabilityError, match=msg):
         validate_attention("swin", 16, 2, 64, window=4, shift=1)
-    with pytest.raises(CapabilityError, match="shift must be an integer or 'half', got 2.0"):
+    with pytest.raises(CapabilityError, match=r"option shift: .*valid integer \(got 2.0\)"):
         validate_attention("swin", 16, 2, 64, window=4, shift=2.0)
+    with pytest.raises(CapabilityError, match=r"option window: .*valid integer \(got '4'\)"):
+        validate_attention("swin", 16, 2, 64, window="4")  # a quoted YAML value is not coerced
 
 
 def test_swin_wrong_seq_len_at_forward():

@@ -41,9 +41,10 @@ def test_variant_matrix(preset, attention, kind, fast_model):
 def test_capability_error_surfaces_at_construction_with_the_config_key():
     # linformer needs 1 <= k < seq_len: k = 64 is fine at 16x16 / 32x32 but not at 8x8
     cfg = ModelConfig(g_attention="linformer", attention_options={"linformer": {"k": 64}})
-    with pytest.raises(CapabilityError, match=r"^model\.g_attention\[0\] \(g8: 64 tokens, "
-                                               r"width 1024\): attention 'linformer': k must"):
+    with pytest.raises(CapabilityError, match=r"^model\.g_attention: g8 \(64 tokens, "
+                                               r"width 1024\): attention 'linformer': k must") as e:
         build_generator(cfg)
+    assert e.value.problem.key == "model.g_attention"  # the key as data, for suite locations
     build_discriminator(cfg)  # D runs on 256 tokens: k = 64 is valid there
 
 
