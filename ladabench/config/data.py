@@ -9,6 +9,9 @@ from ladabench.core.schema import StrictModel
 
 #: resize filters (``ladabench.data.base.resize_uint8``): "bilinear" = TF ``tf.image.resize``
 #: (half-pixel centres, no antialias: the reference); the ``_antialias`` ones behave like PIL
+#: data set splits: "train" / "test" (digits: per class first 400 / last 100; cifar10: the
+#: official splits) or "all" (digits only); a folder data set is one split ("train")
+Split = Literal["train", "test", "all"]
 ResizeFilter = Literal["bilinear", "bilinear_antialias", "bicubic_antialias"]
 
 
@@ -27,5 +30,5 @@ class DataConfig(StrictModel):
     fraction: float = Field(default=1.0, gt=0.0, le=1.0)
     subset_seed: int = 0
     download: bool = False
-    split: Literal["train", "test", "all"] = "train"
+    split: Split = "train"
     resize_filter: ResizeFilter = "bilinear"

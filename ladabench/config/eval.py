@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ladabench.config.data import Split
 from ladabench.core.schema import StrictModel
 
 
@@ -24,5 +25,5 @@ class EvalConfig(StrictModel):
     #: final evaluation of the finished run (paper tables: 50k)
     final_n_gen: int = Field(default=50_000, gt=0)
     final_n_real: int = Field(default=50_000, gt=0)
-    real_split: str = "train"
+    real_split: Split = "train"
     batch_size: int = Field(default=250, gt=0)

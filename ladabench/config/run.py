@@ -11,8 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ladabench.config.data import DataConfig
 from ladabench.config.eval import EvalConfig
 from ladabench.config.model import ModelConfig
@@ -20,7 +18,7 @@ from ladabench.config.train import TrainConfig
 from ladabench.core.errors import ConfigError
 from ladabench.core.io import write_yaml
 from ladabench.core.rundir import RunDir
-from ladabench.core.schema import StrictModel, load_yaml, parse_model
+from ladabench.core.schema import StrictModel, load_yaml, parse_model, parse_yaml
 
 #: run-config key paths that differ between machines but not between experiments (left out of
 #: the config hash)
@@ -55,7 +53,7 @@ class RunConfig(StrictModel):
 
 def parse_value(text: str) -> Any:
     """A ``--set key=value`` value, read as YAML (so 1e-4, true, [a, b] have their types)."""
-    return yaml.safe_load(text)
+    return parse_yaml(text)
 
 
 def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> dict:

@@ -2,11 +2,11 @@
 semantics, ladagan.md §7 and §11); the optional departures are off by default."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from ladabench.core.schema import StrictModel
+from ladabench.core.schema import StrictModel, tuple_from_list
 
 #: DiffAugment policy names (Zhao et al. 2020), applied in this order
 DIFFAUG_POLICIES = ("color", "translation", "cutout")
@@ -17,7 +17,7 @@ class TrainConfig(StrictModel):
     noise_dim: int = Field(default=128, gt=0)
     g_lr: float = Field(default=2e-4, gt=0)
     d_lr: float = Field(default=2e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.99)
+    betas: Annotated[tuple[float, float], BeforeValidator(tuple_from_list)] = (0.5, 0.99)
     #: Keras Adam epsilon (PyTorch's default is 1e-8)
     adam_eps: float = Field(default=1e-7, gt=0)
     loss: Literal["nsl"] = "nsl"

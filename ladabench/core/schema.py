@@ -4,6 +4,7 @@ Torch-free, so that result readers and the report can use it."""
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,34 @@ from ladabench.core.errors import ConfigError, ConfigErrors, Problem
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors, values are not coerced across types, instances are frozen."""
+    """Unknown keys are errors, values are not coerced across types (a quoted ``"64"`` is not
+    the integer 64, ``"yes"`` is not true; an integer is accepted where a float is expected),
+    instances are frozen. A field that reads a YAML list as a tuple says so
+    (``tuple_from_list``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+
+def tuple_from_list(value: Any) -> Any:
+    """Before-validator: a YAML or JSON list where the schema has a fixed-length tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that reads numbers as YAML 1.2 does: ``1e-4`` and ``2E5`` are floats
+    (PyYAML's YAML 1.1 resolver would read them as strings, which a strict schema rejects)."""
+
+
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """A YAML document read with :class:`ConfigLoader` (config files, ``--set`` values)."""
+    return yaml.load(text, Loader=ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
 def _key_path(loc: tuple) -> str:
@@ -66,7 +92,7 @@ def load_yaml(path: str | Path) -> dict:
     """Read a YAML mapping; a missing file or a non-mapping is a one-line ConfigError."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as e:

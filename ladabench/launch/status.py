@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ladabench.config.profiles import SlurmProfile, slurm_parameters
 from ladabench.core.errors import ConfigError
 from ladabench.core.rundir import NEW, RunDir, read_summary
+from ladabench.core.schema import parse_yaml
 from ladabench.core.text import format_table
 from ladabench.launch.jobs import SCALING_OUTPUT, scaling_status
 from ladabench.launch.plan import Planned
@@ -19,7 +18,7 @@ from ladabench.suite import Suite, load_suite
 def _target_images(rd: RunDir) -> int | None:
     if not rd.config.exists():
         return None
-    return (yaml.safe_load(rd.config.read_text(encoding="utf-8")) or {}).get("train", {}).get("images")
+    return (parse_yaml(rd.config.read_text(encoding="utf-8")) or {}).get("train", {}).get("images")
 
 
 def _metric(summary: dict[str, Any], which: str) -> str:

@@ -21,6 +21,7 @@ from ladabench.core.errors import DataError
 from ladabench.core.io import read_jsonl
 from ladabench.core.protocol import protocol_id
 from ladabench.core.rundir import RUN_FILES, STATUSES, RunDir
+from ladabench.core.schema import parse_yaml
 
 #: status of a run whose summary.json is missing (after it started) or unreadable
 CORRUPT = "corrupt"
@@ -136,7 +137,7 @@ def load_run(run_dir: str | Path) -> RunData:
     rd = RunDir(Path(run_dir))
     run = RunData(run_dir=rd.path)
     p = run.problems
-    run.config = _read_mapping(rd.config, yaml.safe_load, p, "YAML")
+    run.config = _read_mapping(rd.config, parse_yaml, p, "YAML")
     run.summary = _read_mapping(rd.summary, json.loads, p, "JSON")
     run.provenance = _read_mapping(rd.provenance, json.loads, p, "JSON")
     if rd.metrics.exists():

@@ -14,7 +14,7 @@ from ladabench.core.errors import ConfigError, DataError
 PROTOCOL = {"metric": "fid", "extractor": "digits-cnn", "weights_sha256": "ab12", "n_gen": 500,
             "n_real": 500, "real_split": "train", "dataset": "digits", "resolution": 16,
             "standard": False, "library": "ladabench 0.1.0"}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "suites" / "ci_regression.yaml"
 BASELINE = ROOT / "baselines" / "regression" / "ci_regression.yaml"
 #: the deliberate regression of the FID-gate test: a generator learning rate bug

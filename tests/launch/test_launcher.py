@@ -18,7 +18,7 @@ from ladabench.launch import RunJob, run_suite
 from ladabench.suite import load_suite
 from waiting import wait_for
 
-TINY = Path(__file__).resolve().parent / "suites" / "tiny.yaml"
+TINY = Path(__file__).resolve().parents[1] / "suites" / "tiny.yaml"
 
 
 def summary(run_dir: Path) -> dict:

@@ -1,8 +1,7 @@
 import pytest
 
 from ladabench.config import RunConfig, apply_overrides, load_run_config
-from ladabench.core.errors import ConfigError
-from ladabench.core.errors import ConfigErrors
+from ladabench.core.errors import ConfigError, ConfigErrors
 
 
 def write(tmp_path, text):
@@ -65,3 +64,24 @@ def test_missing_file_and_bad_yaml(tmp_path):
     p = write(tmp_path, "train: [1, 2\n")
     with pytest.raises(ConfigError, match="invalid YAML"):
         load_run_config(p)
+
+
+@pytest.mark.parametrize("text, key", [
+    ("train:\n  batch_size: '64'\n", "train.batch_size"),     # a quoted number is a string
+    ("train:\n  bcr: 'yes'\n", "train.bcr"),                  # a quoted 'yes' is not true
+    ("train:\n  images: 1000.0\n", "train.images"),           # an integer field takes no float
+    ("eval:\n  real_split: validation\n", "eval.real_split"),  # splits the data sets know
+])
+def test_values_are_not_coerced_across_types(tmp_path, text, key):
+    with pytest.raises(ConfigErrors) as e:
+        load_run_config(write(tmp_path, text))
+    assert [p.key for p in e.value.problems] == [key]
+
+
+def test_yaml_numbers_and_lists_read_as_the_schema_types(tmp_path):
+    cfg = load_run_config(write(tmp_path, "train:\n  g_lr: 1e-4\n  betas: [0.0, 0.9]\n  "
+                                          "r1_weight: 0\n"), ["train.d_lr=3E-4"])
+    assert (cfg.train.g_lr, cfg.train.d_lr, cfg.train.betas) == (1e-4, 3e-4, (0.0, 0.9))
+    assert cfg.train.r1_weight == 0.0 and isinstance(cfg.train.r1_weight, float)
+    # a config written by the trainer (lists, comma strings) reads back to the same config
+    assert RunConfig.model_validate(cfg.to_dict()) == cfg

@@ -15,7 +15,7 @@ from ladabench.core.errors import ConfigErrors
 from ladabench.suite import load_suite, run_name
 from ladabench.suite.bases import SMOKE, get_base
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUITES = sorted((REPO / "suites").glob("*.yaml"))
 
 
