@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ladabench.api import check
     from ladabench.measure.reference import reference_now
     from ladabench.results import gate
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {baseline}: {len(new.runs)} run(s), seeds {new.provenance['seeds']}, "
               f"device class {new.device_class}")
         return 0
-    rows, code = gate.check_results(args.results, baseline, reference_now)
+    rows, code = check(args.results, baseline)
     print(gate.format_rows(rows))
     print({0: "check passed", 1: "REGRESSION", 2: "cannot compare"}[code])
     return code

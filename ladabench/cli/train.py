@@ -20,13 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ladabench.api import train_config
     from ladabench.config import load_run_config
-    from ladabench.train import run as train_run
 
     sets = list(args.sets) + ([f"train.device={args.device}"] if args.device else [])
     cfg = load_run_config(args.config, sets)
     out = args.out or f"results/{cfg.run_id()}"
-    summary = train_run(cfg, out, quiet=args.quiet)
+    summary = train_config(cfg, out, quiet=args.quiet)
     print(f"{summary['status']}: {out} (step {summary['step']}, "
           f"{summary['images_seen']} images, {summary['wall_time_s']:.0f} s)")
     return 0 if summary["status"] in ("finished", "interrupted") else 1
