@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "suite": {"core", "config", "attention", "models", "data", "metrics", "measure"},
     "launch": {"core", "config", "suite", "train", "measure"},
     "cli": {"core", "config", "results", "report", "models", "metrics", "measure", "device",
-            "train", "suite", "launch"},
+            "train", "suite", "launch", "api"},
     "api": {"config", "train", "measure", "results"},
     "ladabench": {"core", "config", "results", "report", "attention", "models", "metrics",
                   "train", "suite", "launch", "cli", "measure", "api"},
