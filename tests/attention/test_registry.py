@@ -1,8 +1,15 @@
 """Registry and capability errors of ladabench.attention.registry (and the variants' validate)."""
+import dataclasses
+import importlib
+import inspect
+from pathlib import Path
+
 import pytest
 import torch
 
+import ladabench.attention as attention_pkg
 from ladabench.attention import (
+    ATTENTIONS,
     TokenAttention,
     attention_options,
     build_attention,
@@ -12,9 +19,33 @@ from ladabench.attention import (
 )
 from ladabench.core.errors import CapabilityError, ConfigError, RegistryError
 
+#: modules of ladabench/attention that are infrastructure, not variants
+INFRASTRUCTURE = {"__init__", "base", "registry", "tf_init"}
 
-def test_every_variant_is_registered():
-    assert list_attentions() == ["dot_product", "fastformer", "lada", "linformer", "swin"]
+
+def test_each_variant_module_registers_one_variant_under_its_name():
+    """A new variant is one file and one registration: every variant module defines exactly one
+    registered TokenAttention, named like the module, and nothing else is registered."""
+    folder = Path(attention_pkg.__file__).parent
+    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem not in INFRASTRUCTURE)
+    for stem in modules:
+        module = importlib.import_module(f"ladabench.attention.{stem}")
+        defined = [c for c in vars(module).values() if isinstance(c, type)
+                   and issubclass(c, TokenAttention) and c.__module__ == module.__name__]
+        assert [c.name for c in defined] == [stem], stem
+    assert list_attentions() == modules
+
+
+@pytest.mark.parametrize("name", list_attentions())
+def test_options_are_declared_once_in_the_options_type(name):
+    """Options live only in ``Options``: no variant method takes them as its own parameters."""
+    cls = ATTENTIONS.get(name)
+    assert attention_options(name) == [f.name for f in dataclasses.fields(cls.Options)]
+    assert list(inspect.signature(cls.__init__).parameters) == ["self", "dim", "heads", "seq_len",
+                                                                "options"]
+    for method in ("validate", "mac_formula", "resolve_options"):
+        params = set(inspect.signature(getattr(cls, method)).parameters)
+        assert not params & set(attention_options(name)), f"{name}.{method} redeclares an option"
 
 
 def test_unknown_name_lists_available_and_suggests():
@@ -48,13 +79,7 @@ def test_unknown_option_lists_allowed_options():
         validate_attention("lada", 32, 4, 64, k=3)
 
 
-def test_options_per_variant():
-    assert attention_options("linformer") == ["k"]
-    assert attention_options("fastformer") == ["query_residual"]
-    assert attention_options("dot_product") == ["use_sdpa"]
-
-
-@pytest.mark.parametrize("name", ["lada", "linformer", "fastformer", "swin", "dot_product"])
+@pytest.mark.parametrize("name", list_attentions())
 def test_heads_must_divide_dim(name):
     with pytest.raises(CapabilityError, match="heads=3 must divide dim=32"):
         validate_attention(name, 32, 3, 64)
