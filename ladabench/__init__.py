@@ -13,37 +13,18 @@ The public API (each name loads its layer on first use, so ``import ladabench`` 
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ladabench.core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "RunConfig": "ladabench.config",
-    "ModelConfig": "ladabench.config",
-    "load_run_config": "ladabench.config",
-    "load_suite": "ladabench.suite",
-    "run_suite": "ladabench.launch",
-    "train_config": "ladabench.api",
-    "check": "ladabench.api",
-    "build_attention": "ladabench.attention",
-    "register_attention": "ladabench.attention",
-    "TokenAttention": "ladabench.attention",
-    "build_generator": "ladabench.models",
-    "build_discriminator": "ladabench.models",
-    "evaluate": "ladabench.metrics",
-    "load_results": "ladabench.results",
-    "render_report": "ladabench.report",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'ladabench' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__all__, __getattr__ = lazy_exports(__name__, {
+    "ladabench.config": ("RunConfig", "ModelConfig", "load_run_config"),
+    "ladabench.suite": ("load_suite",),
+    "ladabench.launch": ("run_suite",),
+    "ladabench.api": ("train_config", "check"),
+    "ladabench.attention": ("build_attention", "register_attention", "TokenAttention"),
+    "ladabench.models": ("build_generator", "build_discriminator"),
+    "ladabench.metrics": ("evaluate",),
+    "ladabench.results": ("load_results",),
+    "ladabench.report": ("render_report",),
+})

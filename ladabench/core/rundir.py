@@ -27,37 +27,22 @@ RUN_FILES = ("config.yaml", "summary.json", "metrics.jsonl", "provenance.json")
 NEW = "new"
 
 
+def _file(relative: str) -> property:
+    return property(lambda self: self.path / relative, doc=f"``<run_dir>/{relative}``")
+
+
 @dataclass(frozen=True)
 class RunDir:
+    """The paths of one run directory."""
+
     path: Path
-
-    @property
-    def config(self) -> Path:
-        return self.path / "config.yaml"
-
-    @property
-    def metrics(self) -> Path:
-        return self.path / "metrics.jsonl"
-
-    @property
-    def summary(self) -> Path:
-        return self.path / "summary.json"
-
-    @property
-    def provenance(self) -> Path:
-        return self.path / "provenance.json"
-
-    @property
-    def last(self) -> Path:
-        return self.path / "checkpoints" / "last.pt"
-
-    @property
-    def best(self) -> Path:
-        return self.path / "checkpoints" / "best.pt"
-
-    @property
-    def samples(self) -> Path:
-        return self.path / "samples"
+    config = _file("config.yaml")
+    metrics = _file("metrics.jsonl")
+    summary = _file("summary.json")
+    provenance = _file("provenance.json")
+    last = _file("checkpoints/last.pt")
+    best = _file("checkpoints/best.pt")
+    samples = _file("samples")
 
 
 def new_summary(run_id: str, suite: str | None, config_hash: str) -> dict[str, Any]:

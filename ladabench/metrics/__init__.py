@@ -6,21 +6,9 @@ should not pay for it): ``from ladabench.metrics import evaluate``.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ladabench.core.lazy import lazy_exports
 
-_EXPORTS = {
-    "evaluate": "ladabench.metrics.evaluation",
-    "register_metric": "ladabench.metrics.evaluation",
-    "list_metrics": "ladabench.metrics.evaluation",
-    "METRICS": "ladabench.metrics.evaluation",
-    "count_modes": "ladabench.metrics.modes",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'ladabench.metrics' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__all__, __getattr__ = lazy_exports(__name__, {
+    "ladabench.metrics.evaluation": ("evaluate", "register_metric", "list_metrics", "METRICS"),
+    "ladabench.metrics.modes": ("count_modes",),
+})

