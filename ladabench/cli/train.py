@@ -22,10 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ladabench.api import train_config
     from ladabench.config import load_run_config
+    from ladabench.core.rundir import check_output_folder
 
     sets = list(args.sets) + ([f"train.device={args.device}"] if args.device else [])
     cfg = load_run_config(args.config, sets)
-    out = args.out or f"results/{cfg.run_id()}"
+    out = check_output_folder(args.out, "--out") if args.out else f"results/{cfg.run_id()}"
     summary = train_config(cfg, out, quiet=args.quiet)
     print(f"{summary['status']}: {out} (step {summary['step']}, "
           f"{summary['images_seen']} images, {summary['wall_time_s']:.0f} s)")

@@ -9,7 +9,10 @@ import copy
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import yaml
+from pydantic import Field
 
 from ladabench.config.data import DataConfig
 from ladabench.config.eval import EvalConfig
@@ -17,8 +20,8 @@ from ladabench.config.model import ModelConfig
 from ladabench.config.train import TrainConfig
 from ladabench.core.errors import ConfigError
 from ladabench.core.io import write_yaml
-from ladabench.core.rundir import RunDir
-from ladabench.core.schema import StrictModel, load_yaml, parse_model, parse_yaml
+from ladabench.core.rundir import SAFE_NAME, RunDir
+from ladabench.core.schema import YAMLLimitError, StrictModel, load_yaml, parse_model, parse_yaml
 
 #: run-config key paths that differ between machines but not between experiments (left out of
 #: the config hash)
@@ -26,8 +29,9 @@ MACHINE_KEYS = (("data", "root"), ("train", "device"), ("eval", "inception_weigh
 
 
 class RunConfig(StrictModel):
-    name: str = "run"
-    suite: str | None = None
+    #: the readable part of the run id and of the run folder's name: one path component
+    name: Annotated[str, Field(pattern=SAFE_NAME)] = "run"
+    suite: Annotated[str, Field(pattern=SAFE_NAME)] | None = None
     model: ModelConfig = ModelConfig()
     data: DataConfig = DataConfig()
     train: TrainConfig = TrainConfig()
@@ -61,15 +65,19 @@ def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> 
     out = copy.deepcopy(data)
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"{source}: expected key.path=value, got {item!r}")
+            raise ConfigError(f"expected key.path=value, got {item!r}", source=source)
         path, value = item.split("=", 1)
         node = out
         keys = path.strip().split(".")
         for k in keys[:-1]:
             node = node.setdefault(k, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"{source}: {path}: {k!r} is not a section")
-        node[keys[-1]] = parse_value(value)
+                raise ConfigError(f"{k!r} is not a section", key=path, source=source)
+        try:
+            node[keys[-1]] = parse_value(value)
+        except (yaml.YAMLError, YAMLLimitError) as e:
+            raise ConfigError(f"not a YAML value ({str(e).splitlines()[0]})",
+                              key=path.strip(), source=source) from None
     return out
 
 

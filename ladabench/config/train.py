@@ -8,16 +8,20 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ladabench.core.schema import StrictModel, tuple_from_list
 
+Beta = Annotated[float, Field(ge=0, lt=1)]
+
 #: DiffAugment policy names (Zhao et al. 2020), applied in this order
 DIFFAUG_POLICIES = ("color", "translation", "cutout")
 
 
 class TrainConfig(StrictModel):
-    batch_size: int = Field(default=128, gt=0)
+    #: global batch (the paper's 128 or 64; far above what one accelerator holds is a typo)
+    batch_size: int = Field(default=128, gt=0, le=65_536)
     noise_dim: int = Field(default=128, gt=0)
     g_lr: float = Field(default=2e-4, gt=0)
     d_lr: float = Field(default=2e-4, gt=0)
-    betas: Annotated[tuple[float, float], BeforeValidator(tuple_from_list)] = (0.5, 0.99)
+    #: Adam's (beta1, beta2), each in [0, 1)
+    betas: Annotated[tuple[Beta, Beta], BeforeValidator(tuple_from_list)] = (0.5, 0.99)
     #: Keras Adam epsilon (PyTorch's default is 1e-8)
     adam_eps: float = Field(default=1e-7, gt=0)
     loss: Literal["nsl"] = "nsl"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ladabench.core.errors import ConfigError
 from ladabench.core.io import write_json
 
 STATUSES = ("pending", "running", "interrupted", "finished", "diverged", "failed")
@@ -25,6 +26,23 @@ FINISHED = ("finished", "diverged")
 RUN_FILES = ("config.yaml", "summary.json", "metrics.jsonl", "provenance.json")
 #: ``status`` of a run directory without a summary yet
 NEW = "new"
+#: suite and run names become folder names: one path component of a safe alphabet, no leading
+#: dot or dash (so never ``..``, a hidden folder or an option)
+SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.+=-]{0,127}$"
+#: folders a results tree or a run directory may never be (nor be the parent of in the case of
+#: the filesystem root): writing runs there would litter the system
+SYSTEM_FOLDERS = ("/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root",
+                  "/run", "/sbin", "/sys", "/usr", "/var")
+
+
+def check_output_folder(path: str | Path, key: str) -> Path:
+    """``path`` if a results tree may be written there; a system folder (or the filesystem root)
+    is a ConfigError naming ``key``."""
+    resolved = Path(path).expanduser().resolve()
+    if str(resolved) in SYSTEM_FOLDERS or resolved == Path.home():
+        raise ConfigError(f"{path!s} resolves to the system folder {resolved}; choose a folder "
+                          "of your own for results", key=key)
+    return Path(path)
 
 
 def _file(relative: str) -> property:

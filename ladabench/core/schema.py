@@ -17,10 +17,11 @@ from ladabench.core.errors import ConfigError, ConfigErrors, Problem
 class StrictModel(BaseModel):
     """Unknown keys are errors, values are not coerced across types (a quoted ``"64"`` is not
     the integer 64, ``"yes"`` is not true; an integer is accepted where a float is expected),
-    instances are frozen. A field that reads a YAML list as a tuple says so
-    (``tuple_from_list``)."""
+    non-finite numbers (``.inf``, ``.nan``) are refused, instances are frozen. A field that reads
+    a YAML list as a tuple says so (``tuple_from_list``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True,
+                              allow_inf_nan=False)
 
 
 def tuple_from_list(value: Any) -> Any:
@@ -40,9 +41,55 @@ ConfigLoader.add_implicit_resolver(
 )
 
 
+#: the largest YAML file ladabench reads (suites, configs, profiles, baselines are a few KB)
+MAX_YAML_BYTES = 1 << 20
+#: the most nodes a YAML document may expand to through anchors and aliases (an "alias bomb"
+#: of 1 KB expands to billions; the largest suite in suites/ has a few hundred)
+MAX_YAML_NODES = 100_000
+
+
+class YAMLLimitError(ValueError):
+    """A YAML document larger than ladabench reads (bytes, or nodes after alias expansion)."""
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """Nodes of ``node`` with every alias expanded (memoised: shared nodes cost their size each
+    time they are referenced, as a consumer of the data would pay)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        raise YAMLLimitError("a recursive anchor (a node that contains itself)")
+    open_.add(key)
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    else:
+        children = []
+    total = 1
+    for child in children:
+        total += _expanded_size(child, sizes, open_)
+        if total > MAX_YAML_NODES:
+            raise YAMLLimitError(f"more than {MAX_YAML_NODES:,} values once anchors and aliases "
+                                 "are expanded")
+    open_.discard(key)
+    sizes[key] = total
+    return total
+
+
 def parse_yaml(text: str) -> Any:
-    """A YAML document read with :class:`ConfigLoader` (config files, ``--set`` values)."""
-    return yaml.load(text, Loader=ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
+    """A YAML document read with :class:`ConfigLoader` (config files, ``--set`` values), refusing
+    documents that expand beyond ``MAX_YAML_NODES`` (YAMLLimitError)."""
+    loader = ConfigLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set())
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _key_path(loc: tuple) -> str:
@@ -88,13 +135,38 @@ def parse_model(model: type[BaseModel], data: Any, source: str) -> Any:
         raise ConfigErrors(validation_problems(err, model, source)) from None
 
 
-def load_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping; a missing file or a non-mapping is a one-line ConfigError."""
+def read_text(path: str | Path, limit: int = MAX_YAML_BYTES) -> str:
+    """The UTF-8 text of a user-given file; a missing file, a folder, a file over ``limit``
+    bytes or one that is not UTF-8 text is a one-line ConfigError naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; expected a YAML file")
     try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    if len(raw) > limit:
+        raise ConfigError(f"{path}: larger than {limit:,} bytes; expected a YAML file of a few KB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset "
+                          f"{e.start}); expected a YAML file") from None
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping (suites, run configs, profiles, baselines); any problem with the file
+    (missing, a folder, too large, not UTF-8, invalid YAML, an alias bomb, not a mapping) is a
+    one-line ConfigError naming it."""
+    path = Path(path)
+    text = read_text(path)
+    try:
+        data = parse_yaml(text)
+    except YAMLLimitError as e:
+        raise ConfigError(f"{path}: refused: {e}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

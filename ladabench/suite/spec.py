@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError
 
 from ladabench.config import RunConfig, apply_overrides
 from ladabench.core.errors import ConfigError, ConfigErrors, Problem
+from ladabench.core.rundir import SAFE_NAME, check_output_folder
 from ladabench.suite.plugins import load_plugin, resolve_plugin
 from ladabench.core.schema import StrictModel, load_yaml, validation_problems
 from ladabench.suite.bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
@@ -27,7 +28,6 @@ from ladabench.suite.grid import (
     Locator, check_key_path, get_path, grid_points, merge, run_name, set_path,
 )
 
-_SUITE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class Resources(StrictModel):
@@ -237,9 +237,10 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     problems: list[Problem] = []
     spec = _parse_spec(load_yaml(path), source, problems)
     name = spec.name or path.stem
-    if not _SUITE_NAME.match(name):
-        problems.append(Problem(source, "name",
-                                f"expected a folder name of [A-Za-z0-9_.-], got {name!r}"))
+    if not re.match(SAFE_NAME, name):
+        problems.append(Problem(source, "name", f"expected a folder name of [A-Za-z0-9_.+=-] not "
+                                f"starting with '.' or '-', got {name!r}"))
+        name = "suite"  # go on checking the rest under a valid name
     name = f"{name}_smoke" if smoke else name
     plugins = _load_plugins(spec, path, source, problems)
     _check_kind(spec, source, problems)
@@ -253,6 +254,10 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     _check_exclude(spec, grid, source, problems)
     flat_sets = _parse_sets(list(sets), problems)
     results_dir = Path(results_root if results_root is not None else spec.results_root)
+    try:
+        check_output_folder(results_dir, "--results" if results_root is not None else "results_root")
+    except ConfigError as e:
+        problems.append(Problem(source, e.problem.key, e.problem.message))
     runs: list[Run] = []
     scaling: dict[str, Any] = {}
     if spec.kind == "scaling":

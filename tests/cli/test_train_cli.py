@@ -54,3 +54,8 @@ def test_a_tiny_run_through_the_cli(tmp_path, capsys):
     assert capsys.readouterr().out.startswith(f"finished: {out} (step 4, 32 images")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["images_seen"] == 32
+
+
+def test_out_in_a_system_folder_is_refused(tmp_path, capsys):
+    assert main(["train", _config(tmp_path, tiny_overrides()), "--out", "/"]) == 2
+    assert "--out: / resolves to the system folder /" in capsys.readouterr().err

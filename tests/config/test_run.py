@@ -85,3 +85,23 @@ def test_yaml_numbers_and_lists_read_as_the_schema_types(tmp_path):
     assert cfg.train.r1_weight == 0.0 and isinstance(cfg.train.r1_weight, float)
     # a config written by the trainer (lists, comma strings) reads back to the same config
     assert RunConfig.model_validate(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("text, key", [
+    ("train:\n  g_lr: .inf\n", "train.g_lr"),
+    ("train:\n  betas: [0.5, .nan]\n", "train.betas.1"),
+    ("train:\n  betas: [0.5, 1.0]\n", "train.betas.1"),     # beta2 must stay below 1
+    ("train:\n  batch_size: 10000000\n", "train.batch_size"),
+    ("name: ../../escaped_run\n", "name"),                   # a run folder is one component
+    ("name: ..\n", "name"),
+    ("suite: .hidden\n", "suite"),
+])
+def test_non_finite_out_of_range_and_path_like_values_are_refused(tmp_path, text, key):
+    with pytest.raises(ConfigErrors) as e:
+        load_run_config(write(tmp_path, text))
+    assert [p.key for p in e.value.problems] == [key]
+
+
+def test_a_bad_set_value_names_the_key():
+    with pytest.raises(ConfigError, match=r"^--set: train\.images: not a YAML value"):
+        apply_overrides({}, ["train.images=[1, 2"])

@@ -11,7 +11,8 @@ import pytest
 from ladabench.cli import main
 from ladabench.config import RunConfig
 from ladabench.launch import run_suite
-from ladabench.core.errors import ConfigErrors
+from ladabench.core.errors import ConfigError, ConfigErrors
+from core.test_schema import ALIAS_BOMB
 from ladabench.suite import load_suite, run_name
 from ladabench.suite.bases import SMOKE, get_base
 
@@ -41,6 +42,8 @@ MALFORMED = {
         "base: digits\noverrides: {model: {attention_options: {linformer: {k: 64}}}}\n"
         "grid: {model.g_attention: [linformer]}\n", [],
         ["grid.model.g_attention:", "64 tokens", "k must be an integer with 1 <= k < seq_len=64"]),
+    "suite name that walks up": ("name: ..\nbase: digits\n", [], ["name: expected a folder name"]),
+    "alias bomb": ("base: digits\n" + ALIAS_BOMB, [], ["refused: more than 100,000 values"]),
     "unknown attention option": (
         "base: digits\noverrides: {model: {attention_options: {lada: {k: 4}}}}\n", [],
         ["overrides.model.attention_options: attention 'lada': unknown option(s) k"]),
@@ -86,7 +89,7 @@ MALFORMED = {
     "--set on a scaling suite": ("kind: scaling\n", ["train.images=8"],
                                  ["--set train.images: a 'kind: scaling' suite takes only scaling.<option>"]),
     "bad suite name": ("name: my suite\nbase: digits\n", [],
-                       ["name: expected a folder name of [A-Za-z0-9_.-], got 'my suite'"]),
+                       ["name: expected a folder name of [A-Za-z0-9_.+=-] not starting with '.' or '-', got 'my suite'"]),
     "missing plugin file": ("base: digits\nplugins: [nowhere.py]\n", [],
                             ["plugins[0]: plugin file", "nowhere.py not found"]),
     "--set overlapping the grid": ("base: digits\ngrid: {model.g_attention: [lada, swin]}\n",
@@ -104,7 +107,7 @@ def test_malformed_suite_is_rejected_with_file_key_and_expectation(tmp_path, cas
     text, sets, expected = MALFORMED[case]
     path = write(tmp_path, text)
     results = tmp_path / "results"
-    with pytest.raises(ConfigErrors) as info:
+    with pytest.raises(ConfigError) as info:  # ConfigErrors, or one ConfigError for the file
         load_suite(path, sets=sets, results_root=results)
     lines = [str(p) for p in info.value.problems]
     matching = [line for line in lines if all(s in line for s in expected)]
@@ -112,6 +115,15 @@ def test_malformed_suite_is_rejected_with_file_key_and_expectation(tmp_path, cas
     if not expected[0].startswith("--set"):
         assert matching[0].startswith(f"{path}: "), matching[0]
     assert not results.exists()
+
+
+@pytest.mark.parametrize("root", ["/", "/etc", "/usr/../"])
+def test_results_trees_never_go_into_system_folders(tmp_path, root):
+    path = write(tmp_path, f"base: digits\nresults_root: {root}\n")
+    with pytest.raises(ConfigErrors, match=r"results_root: .* resolves to the system folder"):
+        load_suite(path)
+    with pytest.raises(ConfigErrors, match=r"--results: .* resolves to the system folder"):
+        load_suite(write(tmp_path, "base: digits\n"), results_root=root)
 
 
 def test_all_problems_are_collected_in_one_pass(tmp_path):
