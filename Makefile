@@ -4,8 +4,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Exact pins (environment.md): the CUDA build of 2.14.1 runs on CPUs too; pip (not uv/poetry)
-# takes both wheels from the machine's local cache.
+# Exact pins: torchvision works only with the torch it was built for, and the CUDA build of
+# 2.14.1 runs on CPUs too; pip (not uv/poetry) honours pip's configuration and its wheel cache.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 PYTEST_ARGS ?=
 

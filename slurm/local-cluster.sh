@@ -20,7 +20,17 @@
 #   LADABENCH_SLURM_TIMEOUT     seconds to wait for each daemon / the node (default 60)
 # Clients need SLURM_CONF=$STATE/etc/slurm.conf; `start` also links /etc/slurm/slurm.conf to it
 # when that path is free (or already a link), so every process finds the cluster.
-# Settings and their reasons: docs in environment.md §10 (cred_expire=10, KillWait=5, ...).
+# Why some slurm.conf settings differ from Slurm's defaults:
+#   AuthInfo=cred_expire=10   a requeued job waits cred_expire + 1 s to restart (default: 121 s)
+#   KillWait=5                submitit ignores SIGTERM: cancelled/requeued jobs would run 30 s on
+#   DefMemPerCPU=1024         without it a job with no --mem takes all memory: one job at a time
+#   sched_interval=2,bf_interval=2   pending and requeued jobs start within seconds, not ~30 s
+#   ReturnToService=2         a DOWN node is usable as soon as slurmd registers
+#   SlurmdParameters=config_overrides   advertise more CPUs than exist without draining the node
+#   MinJobAge=300             finished jobs stay visible to squeue for a while
+#   slurmdbd accounting       submitit polls sacct; without accounting, a job that dies without
+#                             a result (scancel, OOM, time limit) is never seen as done
+#   proctrack/linuxproc, task/none   no cgroup set-up needed; MailProg=/bin/true silences mail
 set -euo pipefail
 
 STATE=${LADABENCH_SLURM_STATE:-/var/tmp/ladabench-slurm}
@@ -130,7 +140,7 @@ JobAcctGatherType=jobacct_gather/linux"
     [[ $ACCOUNTING == none ]] && acct="AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none"
     cat >"$CONF" <<EOF
-# written by slurm/local-cluster.sh (environment.md §10.3)
+# written by slurm/local-cluster.sh (the reasons for the settings are in its header)
 ClusterName=localcluster
 SlurmctldHost=localhost
 SlurmUser=root

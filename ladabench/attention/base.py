@@ -1,4 +1,4 @@
-"""The contract every attention variant implements (docs/attention.md, "The contract").
+"""The contract every attention variant implements (docs/attention.md §2).
 
 Symbols: B batch, N tokens, C width, h heads, d = C/h head dim, G = sqrt(N) grid side.
 """
@@ -125,7 +125,7 @@ class TokenAttention(nn.Module):
 
     def macs(self, batch: int, seq_len: int | None = None) -> int:
         """Closed-form multiply-accumulates of one forward (matrix products only, fvcore
-        convention, docs/attention.md "Counting") for ``batch`` inputs of ``seq_len`` tokens."""
+        convention, docs/attention.md §2.4, §9) for ``batch`` inputs of ``seq_len`` tokens."""
         return self.mac_formula(batch, seq_len or self.seq_len, self.dim, self.heads, self.opts)
 
     @classmethod
@@ -139,8 +139,8 @@ class TokenAttention(nn.Module):
 
     def elementwise_macs(self, batch: int, seq_len: int | None = None) -> int:
         """Element-wise tensor products of the token mixing (e.g. Lada's ``g ⊙ K ⊙ V``), which
-        matrix-product counters do not charge but the published LadaGAN MACs include
-        (docs/paper.md, "Cost convention"). Scalings, softmax and bias/mask additions are not
+        matrix-product counters do not charge but the derived LadaGAN figures include
+        (docs/paper.md §12.4). Scalings, softmax and bias/mask additions are not
         counted."""
         return self.elementwise_formula(batch, seq_len or self.seq_len, self.dim, self.heads,
                                         self.opts)

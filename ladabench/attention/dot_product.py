@@ -1,6 +1,6 @@
 """Standard multi-head self-attention (ViT / timm ``Attention``): softmax(Q Kᵀ / sqrt(d)) V.
 
-qkv bias on, scale ``d^-0.5``, output projection with bias (attention.md §5, ladagan.md §13).
+qkv bias on, scale ``d^-0.5``, output projection with bias (docs/attention.md §7, §10.5).
 ``use_sdpa=False`` (default) runs the explicit path; ``use_sdpa=True`` calls
 ``F.scaled_dot_product_attention`` (same math; ``ladabench.measure.flops`` has an fvcore handle
 for it so its MACs are still charged). Maps are only available from the explicit path, so
@@ -65,5 +65,5 @@ class DotProductAttention(TokenAttention):
 
     @classmethod
     def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
-        # qkv 3NC² + Q Kᵀ N²C + A V N²C + proj NC²  (attention.md §5.2)
+        # qkv 3NC² + Q Kᵀ N²C + A V N²C + proj NC²  (docs/attention.md §7.3)
         return batch * (4 * seq_len * dim * dim + 2 * seq_len * seq_len * dim)

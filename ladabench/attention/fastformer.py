@@ -1,6 +1,6 @@
 """Fastformer additive attention (Wu et al. 2021, arXiv 2108.09084), as the official code.
 
-Official ``wuch15/Fastformer`` ``FastSelfAttention`` (attention.md §3, ladagan.md §13):
+Official ``wuch15/Fastformer`` ``FastSelfAttention`` (docs/attention.md §5, §10.4):
 value = query (no value projection); per head j, from the FULL C-dim vectors,
 
     alpha_j = softmax_n((Q W_qa + b_qa)[:, j] / sqrt(d))        query pooling, (B, h, N)
@@ -12,7 +12,8 @@ value = query (no value projection); per head j, from the FULL C-dim vectors,
 
 The BERT output block of the official wrapper (dense + LayerNorm) is not part of the layer: the
 Ladaformer block supplies its own MLP and residuals. With ``query_residual=True`` (default, as
-the official code) a pre-norm block computes ``x + transform(.) + Q(LN(x))`` (attention.md §10).
+the official code) a pre-norm block computes ``x + transform(.) + Q(LN(x))``
+(docs/attention.md §10.4).
 """
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ class FastformerAttention(TokenAttention):
 
     @classmethod
     def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
-        # query, key 2NC² + scorers 2NCh + two poolings 2NC + transform NC²  (attention.md §3.2)
+        # query, key 2NC² + scorers 2NCh + two poolings 2NC + transform NC²
+        # (docs/attention.md §5.3)
         return batch * seq_len * dim * (3 * dim + 2 * heads + 2)
 
     @classmethod

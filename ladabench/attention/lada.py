@@ -2,7 +2,7 @@
 
 Per head j: alpha_j = softmax_n((Q W_a + b_a)[:, j] / sqrt(d)) from the FULL C-dim query,
 g_j = sum_n alpha_j[n] Q_j[n], R_j[n] = g_j * K_j[n] * V_j[n], Y = merge(R) W_O + b_O.
-No residual inside the layer (ladagan.md §1, attention.md §1).
+No residual inside the layer (docs/paper.md §2, docs/attention.md §3).
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class LadaAttention(TokenAttention):
 
     @classmethod
     def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts) -> int:
-        # qkv 3NC² + q_attn NCh + pooling NC + proj NC²  (attention.md §1.2)
+        # qkv 3NC² + q_attn NCh + pooling NC + proj NC²  (docs/attention.md §3.3)
         return batch * seq_len * dim * (4 * dim + heads + 1)
 
     @classmethod

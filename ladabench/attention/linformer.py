@@ -3,7 +3,7 @@
 Keys and values are projected along the SEQUENCE axis to ``k`` slots after their feature
 projection ("project then compress", ``lucidrains/linformer``): ``K' = Eᵀ (X W_K)``,
 ``V' = Fᵀ (X W_V)`` with ``E, F`` of shape ``(N, k)``, one pair per layer shared by all heads,
-no key/value tying (attention.md §2, ladagan.md §13).
+no key/value tying (docs/attention.md §4, §10.2).
 ``head_j = softmax(Q_j K'_jᵀ / sqrt(d)) V'_j``.
 
 Default ``k = N // 4`` (the fairseq/xformers default; ladabench's choice, not the paper's):
@@ -58,7 +58,7 @@ class LinformerAttention(TokenAttention):
     Map (``return_attn``): the "attention received" per token of the effective token-to-token
     weights ``W_eff = P Fᵀ`` (``P`` the ``(B, h, N, k)`` softmax), averaged over queries:
     ``P.mean(-2) @ Fᵀ`` → ``(B, h, N)``. It sums to 1 over tokens only if ``F``'s rows do, and
-    may be negative (attention.md §2.4).
+    may be negative (docs/attention.md §4.5).
     """
 
     needs_fixed_seq_len = True
@@ -92,7 +92,7 @@ class LinformerAttention(TokenAttention):
 
     def _compress(self, t: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
         """t (B, N, C), proj (N, k) -> (B, k, C). Written as (B, C, N) @ (N, k) so that fvcore's
-        matmul handle charges the batch (attention.md §2.5)."""
+        matmul handle charges the batch (docs/attention.md §4.6)."""
         return torch.matmul(t.transpose(1, 2), proj).transpose(1, 2)
 
     def forward(self, x: torch.Tensor, return_attn: bool = False):
@@ -114,5 +114,6 @@ class LinformerAttention(TokenAttention):
     @classmethod
     def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int,
                     opts: LinformerOptions) -> int:
-        # qkv 3NC² + compress K, V 2NkC + QK'ᵀ and PV' 2NkC + proj NC²  (attention.md §2.2)
+        # qkv 3NC² + compress K, V 2NkC + QK'ᵀ and PV' 2NkC + proj NC²  (docs/attention.md
+        # §4.3)
         return batch * (4 * seq_len * dim * dim + 4 * seq_len * opts.k * dim)

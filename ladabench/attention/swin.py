@@ -1,12 +1,13 @@
 """Swin (shifted) window attention with relative position bias (Liu et al. 2021).
 
 As ``microsoft/Swin-Transformer`` ``WindowAttention`` + the shift/mask logic of
-``SwinTransformerBlock`` (attention.md §4): tokens on a row-major ``G × G`` grid are cyclically
-shifted by ``-shift``, partitioned into ``M × M`` windows, attend within their window
+``SwinTransformerBlock`` (docs/attention.md §6): tokens on a row-major ``G × G`` grid are
+cyclically shifted by ``-shift``, partitioned into ``M × M`` windows, attend within their window
 (``softmax(q kᵀ / sqrt(d) + bias (+ mask))``, relative-position table ``((2M-1)², h)``,
 trunc_normal std 0.02; shifted windows mask cross-region pairs with -100), and are shifted back.
 
-Default window ``M`` (ladabench's choice, ladagan.md §13; the paper's is UNCONFIRMED):
+Default window ``M`` (ladabench's choice, docs/attention.md §10.3; the paper's is UNCONFIRMED,
+docs/paper.md U2):
 
 =========  ======  ==========  ==============
 grid G×G   N       default M   windows nW
@@ -21,7 +22,8 @@ If ``window >= G`` the effective window is ``M = G`` with shift 0 (one window: g
 plus relative bias), as in the official code. ``shift`` is 0 (W-MSA), ``M // 2`` (SW-MSA) or
 ``"half"`` (= ``M // 2`` of the effective window). Each LadaGAN stage has one block, so by default
 (``block_defaults``) the shift alternates by block index within a network: generator stages
-8×8 / 16×16 / 32×32 get W, SW, W; the discriminator's single block gets W (attention.md §10).
+8×8 / 16×16 / 32×32 get W, SW, W; the discriminator's single block gets W
+(docs/attention.md §10.3).
 """
 from __future__ import annotations
 
@@ -199,7 +201,7 @@ class SwinAttention(TokenAttention):
     @classmethod
     def mac_formula(cls, batch: int, seq_len: int, dim: int, heads: int, opts: SwinOptions) -> int:
         m = opts.window
-        # qkv 3NC² + q kᵀ and A v 2NM²C + proj NC²  (attention.md §4.2, M = min(M, G))
+        # qkv 3NC² + q kᵀ and A v 2NM²C + proj NC²  (docs/attention.md §6.3, M = min(M, G))
         return batch * (4 * seq_len * dim * dim + 2 * seq_len * m * m * dim)
 
     @classmethod

@@ -1,4 +1,4 @@
-"""TF/Keras initialisation semantics (ladagan.md §6): orthogonal kernels (gain 1), zero biases.
+"""TF/Keras initialisation semantics (docs/paper.md §7): orthogonal kernels (gain 1), zero biases.
 
 A fused projection (e.g. q, k, v in one ``Linear(C, 3C)``) marks its weight with
 ``weight._ortho_chunks = n``; it is then initialised as ``n`` independent orthogonal blocks,

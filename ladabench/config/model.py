@@ -27,7 +27,7 @@ class ModelConfig(StrictModel):
     stage_attention_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: Conv3×3 after each pixel shuffle in G (reference: on)
     g_conv: bool = True
-    #: residual around the MLP of the generator block (reference: off, ladagan.md §3)
+    #: residual around the MLP of the generator block (reference: off, docs/paper.md §4.1)
     g_mlp_residual: bool = False
     #: keep the Ladaformer block in D; False = conv-only discriminator (ablation)
     d_transformer: bool = True

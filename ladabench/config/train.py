@@ -1,5 +1,5 @@
 """The ``train`` section of a run config. Defaults are the released CIFAR-10 config (TF
-semantics, ladagan.md §7 and §11); the optional departures are off by default."""
+semantics, docs/paper.md §8 and §13); the optional departures are off by default."""
 from __future__ import annotations
 
 from typing import Annotated, Literal

@@ -2,11 +2,11 @@
 ``ladabench.measure.flops``), the training-compute estimate recorded in every run's
 ``summary.json``, and the table of presets × attention variants of ``ladabench flops``.
 
-MACs are counted for one forward of ONE image, the LadaGAN "FLOPs" convention (docs/paper.md,
-"Cost convention"). The published generator figures (0.759 G, 4.341 G) also include 2·N·C
+MACs are counted for one forward of ONE image, the LadaGAN "FLOPs" convention (docs/paper.md
+§12). The derived generator figures (0.759 G, 4.341 G; published as 0.7B, 4.3B) include 2·N·C
 element-wise multiplies per block, so the matrix-product count is 0.05 % lower (0.758 G,
 4.340 G); ``macs_paper`` adds each attention layer's closed-form element-wise products
-(``TokenAttention.elementwise_macs``) to reproduce the published figures. Combinations a
+(``TokenAttention.elementwise_macs``) to reproduce the derived figures. Combinations a
 variant cannot run are listed with the capability error instead of a number.
 
 Training-MAC convention (documented, approximate): ``train_macs = 3 × (MACs_G + MACs_D) ×

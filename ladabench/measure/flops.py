@@ -1,6 +1,6 @@
 """Parameter and MAC counts through fvcore, in the LadaGAN convention.
 
-Convention (ladagan.md §10, attention.md §0/§8): **MACs of matrix products only**, one fused
+Convention (docs/paper.md §12, docs/attention.md §9): **MACs of matrix products only**, one fused
 multiply-add = 1, for the inputs given (the paper's "FLOPs" column is one generator forward for
 one image, so pass a batch of 1). Counted ops: ``linear``, ``addmm``, ``mm``, ``matmul``,
 ``bmm``, ``einsum``, convolutions and ``scaled_dot_product_attention``. Everything else (norms,
@@ -11,16 +11,17 @@ Deviations from fvcore's defaults, all through its public ``set_op_handle`` API:
 - its norm / upsample / pooling / grid-sample handles are removed (they are not matrix
   products), so those ops appear in ``unsupported``;
 - ``matmul``/``mm`` is exact under broadcasting (fvcore drops the batch of a 2-D first operand
-  against a batched second one, attention.md §2.5);
-- ``einsum`` is exact (fvcore parses numpy's 4-significant-digit printout, attention.md §8);
+  against a batched second one, docs/attention.md §9.3);
+- ``einsum`` is exact (fvcore parses numpy's 4-significant-digit printout,
+  docs/attention.md §9.3);
 - ``scaled_dot_product_attention`` is charged ``prod(batch) · L · S · (E + Ev)`` (fvcore has no
   handle; counted as the dense math path, also when ``is_causal``).
 
-Matrix products alone reproduce the published generator figures (ladagan.md §10):
-758,349,824 MACs for cifar10_32 / celeba_64 vs published 0.759 G (-0.09 %), 4,339,924,992 for
-ffhq_128 vs 4.341 G (-0.03 %). The remaining gap is the 2·N·C element-wise multiplies per
-Ladaformer block that the published figures appear to include; they are deliberately NOT added,
-so every variant is charged by the same rule (no op-specific extras).
+Matrix products alone reproduce the published generator figures (0.7B and 4.3B, docs/paper.md
+§12.3): 758,349,824 MACs for cifar10_32 / celeba_64 vs the derived 0.759 G (-0.09 %),
+4,339,924,992 for ffhq_128 vs 4.341 G (-0.03 %). The remaining gap is the 2·N·C element-wise
+multiplies per Ladaformer block that the derived figures include (docs/paper.md §12.4); they are
+deliberately NOT added, so every variant is charged by the same rule (no op-specific extras).
 
 Public API (stable; used by ``ladabench flops`` and the training summary):
     count_flops(model, inputs) -> FlopReport(macs, params, by_module, by_operator,

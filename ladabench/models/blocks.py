@@ -1,5 +1,5 @@
 """Transformer blocks and tensor helpers of LadaGAN, with the TF reference semantics
-(ladagan.md §2, §3, §5, §11).
+(docs/paper.md §3, §4, §6, §13).
 
 Symbols: B batch, N tokens (row-major, t = row·G + col), C width, Z noise width, m MLP width.
 The token mixer is built through the attention registry; no code here depends on its name.
@@ -87,7 +87,7 @@ def _attend(attn: nn.Module, x: torch.Tensor, return_attn: bool):
 class GeneratorBlock(nn.Module):
     """TF ``SMLadaformer``: x1 = x + attn(SLN1(x, z)); out = MLP(SLN2(x1, z)).
 
-    The MLP has no residual in the reference (ladagan.md §3); ``mlp_residual=True`` adds one
+    The MLP has no residual in the reference (docs/paper.md §4.1); ``mlp_residual=True`` adds one
     (out = x1 + MLP(...)) for the ablation.
     """
 

@@ -1,4 +1,4 @@
-"""The LadaGAN discriminator with TF semantics (ladagan.md §5, §11).
+"""The LadaGAN discriminator with TF semantics (docs/paper.md §6, §13).
 
 img (B, 3, R, R) → Conv3×3 (no bias) → LReLU → downBlocks down to 16×16 → 256 tokens + pos →
 transformer block → space_to_depth(2) → Conv3×3(512) → Conv1×1(1024, no bias) → LReLU →

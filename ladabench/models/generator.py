@@ -1,4 +1,4 @@
-"""The LadaGAN generator with TF semantics (ladagan.md §4, §11).
+"""The LadaGAN generator with TF semantics (docs/paper.md §5, §13).
 
 z (B, Z) → Dense(64·C0, no bias) → 8×8 tokens + pos → block → [depth_to_space(2) → Conv3×3 →
 16×16 tokens + pos → block] × 2 → 32×32 map → conv decoder or depth_to_space patches →

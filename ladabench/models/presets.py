@@ -1,5 +1,6 @@
 """Architecture presets: the released LadaGAN configs and documented choices where the
-reference is UNCONFIRMED (ladagan.md §4, §5, §7.1). The registered function name is the key.
+reference is UNCONFIRMED (docs/paper.md §5.2, §6.2, §9.1, U5). The registered function name is
+the key.
 
 Every preset has three generator token stages (8×8, 16×16, 32×32) and one discriminator
 transformer block on 16×16 tokens; the resolution is reached by the conv decoder (``dec_dim``,
@@ -60,7 +61,7 @@ def cifar10_32() -> Preset:
     """CIFAR-10 32×32: released ``cifar10/config.json`` (no decoder, no patches)."""
     return Preset(
         img_size=32, dec_dim=(), d_enc_dim=(128, 256), **_SMALL_G, **_D_HEAD,
-        provenance="released milmor/LadaGAN cifar10/config.json (ladagan.md §7.1)",
+        provenance="released milmor/LadaGAN cifar10/config.json (docs/paper.md §9.1)",
     )
 
 
@@ -69,7 +70,7 @@ def celeba_64() -> Preset:
     """CelebA 64×64: released ``celeba_64/config.json`` (2×2 depth_to_space patches)."""
     return Preset(
         img_size=64, dec_dim=(), d_enc_dim=(64, 128, 256), **_SMALL_G, **_D_HEAD,
-        provenance="released milmor/LadaGAN celeba_64/config.json (ladagan.md §7.1)",
+        provenance="released milmor/LadaGAN celeba_64/config.json (docs/paper.md §9.1)",
     )
 
 
@@ -79,19 +80,19 @@ def ffhq_128() -> Preset:
     return Preset(
         img_size=128, noise_dim=128, g_dim=(1024, 512, 256), g_heads=(4, 4, 4),
         g_mlp=(512, 512, 512), dec_dim=(128, 64), d_enc_dim=(32, 64, 128, 256), **_D_HEAD,
-        provenance="released milmor/LadaGAN ffhq_128/config.json (ladagan.md §7.1)",
+        provenance="released milmor/LadaGAN ffhq_128/config.json (docs/paper.md §9.1)",
     )
 
 
 @PRESETS.register()
 def bedroom_128() -> Preset:
-    """LSUN Bedroom 128×128. UNCONFIRMED (the released config could not be read, U5):
+    """LSUN Bedroom 128×128. UNCONFIRMED (released config unreadable, docs/paper.md U5):
     ladabench uses the TF ``config.py`` comment for 128×128, G widths of CIFAR-10/CelebA,
     conv decoder [32, 16], D encoder [32, 64, 128, 256]."""
     return Preset(
         img_size=128, dec_dim=(32, 16), d_enc_dim=(32, 64, 128, 256), **_SMALL_G, **_D_HEAD,
         provenance="UNCONFIRMED: ladabench choice from TF config.py comments "
-        "(dec_dim [32,16], d_enc_dim [32,64,128,256]; ladagan.md §4, U5)",
+        "(dec_dim [32,16], d_enc_dim [32,64,128,256]; docs/paper.md §5.2, U5)",
     )
 
 
@@ -102,18 +103,18 @@ def bedroom_128_patch() -> Preset:
     return Preset(
         img_size=128, dec_dim=(), d_enc_dim=(32, 64, 128, 256), **_SMALL_G, **_D_HEAD,
         provenance="UNCONFIRMED: ladabench choice, 4x4 depth_to_space patches "
-        "(ladagan.md §4 '128 (patch)', U5)",
+        "(docs/paper.md §5.2, U5)",
     )
 
 
 @PRESETS.register()
 def bedroom_256() -> Preset:
-    """LSUN Bedroom 256×256. UNCONFIRMED (no config exists, U5): CIFAR-10/CelebA G widths,
-    conv decoder [32, 16, 8] (TF ``config.py`` comment), D encoder [16, 32, 64, 128, 256]
-    (ladagan.md §5 example for the 5 entries the TF code asserts at 256)."""
+    """LSUN Bedroom 256×256. UNCONFIRMED (no config exists, docs/paper.md U5): CIFAR-10/CelebA G
+    widths, conv decoder [32, 16, 8] (TF ``config.py`` comment), D encoder [16, 32, 64, 128, 256]
+    (5 entries, as the TF code asserts at 256; docs/paper.md §6.2)."""
     return Preset(
         img_size=256, dec_dim=(32, 16, 8), d_enc_dim=(16, 32, 64, 128, 256), **_SMALL_G,
         **_D_HEAD,
         provenance="UNCONFIRMED: ladabench choice from TF config.py comments "
-        "(dec_dim [32,16,8]; d_enc_dim [16,32,64,128,256]; ladagan.md §4/§5, U5)",
+        "(dec_dim [32,16,8]; d_enc_dim [16,32,64,128,256]; docs/paper.md §5.2, §6.2, U5)",
     )

@@ -4,7 +4,7 @@
 A published FID is compared with our finished runs only when every protocol key the YAML states
 equals ours (contract 4, ``library`` ignored); otherwise the cell is marked "protocol differs"
 and shows which keys differ, without a Δ. Cost rows (params, MACs, images) follow the paper's
-counting convention (ladagan.md §10) and are always compared.
+counting convention (docs/paper.md §12) and are always compared.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class CostRow:
     unit: str
 
 
-#: rows that are not metrics: what ours is, in the paper's convention (ladagan.md §10)
+#: rows that are not metrics: what ours is, in the paper's convention (docs/paper.md §12)
 COST_ROWS = {
     "params": CostRow("#Params", "params_G", 1e-6, "M"),
     "macs": CostRow("FLOPs", "macs_G", 1e-9, "B"),

@@ -1,9 +1,10 @@
 """Suite bases: named bundles of RunConfig sections (data set, resolution, model preset, training
 schedule, evaluation protocol) that a suite file starts from with ``base: NAME``.
 
-The paper bases follow the released ``config.json`` files (ladagan.md §7.1); where the reference
-says UNCONFIRMED the choice is ladabench's own and is said so next to the value. ``REQUIRED``
-lists key paths a user must set before a real (non dry-run) launch, e.g. where a data set lives.
+The paper bases follow the released ``config.json`` files (docs/paper.md §9.1); where the
+reference says UNCONFIRMED the choice is ladabench's own and is said so next to the value.
+``REQUIRED`` lists key paths a user must set before a real (non dry-run) launch, e.g. where a
+data set lives.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 from ladabench.core.registry import Registry
 
-#: the released evaluation protocol for paper tables: TF-Inception FID, 50k EMA samples (§8.1)
+#: the released evaluation protocol for paper tables: TF-Inception FID, 50k EMA samples
+#: (docs/paper.md §10.3)
 _PAPER_EVAL = {
     "metrics": ["fid"],
     "extractor": "inception-v3-compat",
@@ -29,7 +31,7 @@ _FFHQ_TRAIN = {"batch_size": 64, "bcr": True, "cr_weight": 0.1, "diffaug": "colo
 
 _BASES: dict[str, dict[str, Any]] = {
     # CIFAR-10 32×32, released cifar10/config.json: batch 128, 532,000 iterations = 68,096,000
-    # images ([HF] ckpt-68096000), no bCR, DiffAugment color,translation.
+    # images (HF checkpoint ckpt-68096000), no bCR, DiffAugment color,translation.
     "cifar10": {
         "model": {"preset": "cifar10_32"},
         "data": {"name": "cifar10", "resolution": 32},
@@ -38,7 +40,8 @@ _BASES: dict[str, dict[str, Any]] = {
         "eval": _PAPER_EVAL,
     },
     # CelebA 64×64, released celeba_64/config.json: batch 128, 72,192,000 images
-    # ([HF] ckpt-72192000). An image folder, default <data root>/celeba (crop UNCONFIRMED, U7).
+    # (HF checkpoint ckpt-72192000). An image folder, default <data root>/celeba (crop
+    # UNCONFIRMED, docs/paper.md U7).
     "celeba64": {
         "model": {"preset": "celeba_64"},
         "data": {"name": "celeba", "resolution": 64},
@@ -49,7 +52,8 @@ _BASES: dict[str, dict[str, Any]] = {
     # FFHQ 128×128, released ffhq_128/config.json: batch 64, bCR (0.1), color,translation,cutout.
     # #images: the released checkpoint is ckpt-24064000 (24M); the README since 2024-09-30 says
     # 53M for an UNCONFIRMED run. ladabench uses the released 24,064,000; the 53M row is
-    # `--set train.images=53000000`. FID against the full 70k training set (UNCONFIRMED, U3).
+    # `--set train.images=53000000`. FID against the full 70k training set (UNCONFIRMED,
+    # docs/paper.md U3).
     # Image folder, default <data root>/ffhq.
     "ffhq128": {
         "model": {"preset": "ffhq_128"},
@@ -57,10 +61,10 @@ _BASES: dict[str, dict[str, Any]] = {
         "train": {**_FFHQ_TRAIN, "images": 24_064_000},
         "eval": {**_PAPER_EVAL, "final_n_real": 70_000},
     },
-    # LSUN Bedroom 128×128: the whole config is UNCONFIRMED (ladagan.md U5). ladabench's choice:
+    # LSUN Bedroom 128×128: the whole config is UNCONFIRMED (docs/paper.md U5). ladabench's choice:
     # the `bedroom_128` preset (documented in ladabench.models.presets), the FFHQ-128 training
-    # settings, 10,624,000 images ([HF] ckpt-10624000), FID on 30k generated samples ([WIZ]
-    # label "30k samples") against 50k training images.
+    # settings, 10,624,000 images (HF checkpoint ckpt-10624000), FID on 30k generated samples (WIZ
+    # label "30k samples", docs/paper.md §10.1) against 50k training images.
     "bedroom128": {
         "model": {"preset": "bedroom_128"},
         "data": {"name": "lsun_bedroom", "resolution": 128},

@@ -1,4 +1,4 @@
-"""Checkpoints that allow exact resume (style.md item 11).
+"""Checkpoints that allow exact resume.
 
 A checkpoint holds state dicts and plain values only, so it loads with
 ``torch.load(weights_only=True)``: G, D, EMA, both optimisers, step, images seen, the RNG states

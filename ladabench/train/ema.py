@@ -1,4 +1,4 @@
-"""Exponential moving average of the generator (ladagan.md §7, §11).
+"""Exponential moving average of the generator (docs/paper.md §8.7, §13).
 
 The EMA starts as an exact copy of G (the PyTorch port's ``deepcopy``; TF's ``clone_model``
 re-initialises, a difference we do not reproduce). After every G step each EMA parameter becomes

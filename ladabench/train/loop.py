@@ -1,6 +1,6 @@
-"""The training loop: schedules only (style.md item 9). Progress is counted in images shown to D
-(iterations × batch, ladagan.md §7); logging, samples, evaluation and checkpoints fire when the
-images seen cross a multiple of their ``*_every_images``.
+"""The training loop: schedules only (the maths is in ``steps.py``). Progress is counted in
+images shown to D (iterations × batch, docs/paper.md §8.8); logging, samples, evaluation and
+checkpoints fire when the images seen cross a multiple of their ``*_every_images``.
 
 Divergence: statistics are synced once per log interval (no per-step ``.item()``); the first
 non-finite row gives the exact step. The run stops at the end of that interval and writes no

@@ -1,4 +1,5 @@
-"""GAN losses of the reference (ladagan.md §7, TF ``utils.get_loss('nsl')``, ``trainer.py``).
+"""GAN losses of the reference (docs/paper.md §8.2-§8.4; TF ``utils.get_loss('nsl')``,
+``trainer.py``).
 
 Logits are ``(B, 25)`` (D's 5×5 patch output); every mean runs over the batch AND the 25 logits.
 """

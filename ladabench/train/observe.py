@@ -1,4 +1,4 @@
-"""Per-step observability without per-step host syncs (style.md item 10).
+"""Per-step observability without per-step host syncs.
 
 Each training step produces one row of statistics as an on-device tensor; :class:`StatsLog`
 keeps the rows of the current log interval and moves them to the host once per interval. The
@@ -25,7 +25,8 @@ R1_ON = "_r1_on"
 
 class GradNorms:
     """Gradient norms of one model after ``backward()``: global L2, the reference's mean of
-    per-tensor L2 norms ([PT] ``d_l2_norm``), and the global L2 norm per ``block_groups()`` entry.
+    per-tensor L2 norms (the official PyTorch port's ``d_l2_norm``, docs/paper.md §14.3), and
+    the global L2 norm per ``block_groups()`` entry.
 
     Parameters outside every block are reported as block ``other``.
     """

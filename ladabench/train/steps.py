@@ -1,4 +1,4 @@
-"""One D step and one G step (ladagan.md §7), pure functions of models, optimisers and a batch.
+"""One D step and one G step (docs/paper.md §8), pure functions of models, optimisers and a batch.
 
 Each returns its statistics as on-device 0-dim tensors (no host sync). Semantics:
 - without bCR: real and fake are augmented (DiffAugment) and go through D in SEPARATE calls

@@ -1,4 +1,4 @@
-"""Training and sampling throughput (style.md item 14; nanoGPT ``bench.py``): warm-up steps,
+"""Training and sampling throughput (as nanoGPT's ``bench.py``): warm-up steps,
 then timed steps with ``synchronize()`` around the clock; the device name is stored with img/s.
 
 The timed train step is exactly the training engine's (``ladabench.train.steps``): one D step

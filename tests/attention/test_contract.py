@@ -85,7 +85,7 @@ def test_macs_equal_fvcore_and_flopcountermode(case, shape):
     expected = layer.macs(b)
     report = count_flops(layer, x)
     assert report.macs == expected
-    # FlopCounterMode has no CPU flash-SDPA formula (attention.md §8): force the math kernel
+    # FlopCounterMode has no CPU flash-SDPA formula (docs/attention.md §9.3): force the math kernel
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
         layer(x)
     assert counter.get_total_flops() == 2 * expected

@@ -48,7 +48,8 @@ def test_sdpa_path_is_charged_by_the_counter():
     assert report.macs == layer.macs(2) == 2 * (4 * 64 * 32 * 32 + 2 * 64 * 64 * 32)
     assert report.by_operator["scaled_dot_product_attention"] == 2 * 2 * 64 * 64 * 32
     assert "aten::scaled_dot_product_attention" not in report.unsupported
-    # independent check (the CPU flash kernel has no FlopCounterMode formula, attention.md §8)
+    # independent check (the CPU flash kernel has no FlopCounterMode formula,
+    # docs/attention.md §9.3)
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as math, torch.no_grad():
         layer(x)
     assert math.get_total_flops() == 2 * layer.macs(2)
@@ -61,7 +62,7 @@ def test_params_formula():
 
 
 def test_count_macs_ladagan_sizes():
-    # attention.md §5.2 / §6 (B = 1, h = 4), millions of MACs
+    # docs/attention.md §7.3, §8.2 (B = 1, h = 4), millions of MACs
     sizes = [(64, 1024), (256, 256), (1024, 64)]
     got = [round(DotProductAttention.count_macs(1, n, c, 4) / 1e6, 3) for n, c in sizes]
     assert got == [276.824, 100.663, 150.995]

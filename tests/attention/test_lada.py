@@ -1,5 +1,5 @@
 """Lada (ladabench.attention.lada) against an independent re-implementation of the reference math
-(ladagan.md §1) written with einsum from separate Wq/Wk/Wv/Wa/Wo weights."""
+(docs/attention.md §3.1) written with einsum from separate Wq/Wk/Wv/Wa/Wo weights."""
 import torch
 
 from ladabench.attention import build_attention
@@ -64,7 +64,7 @@ def test_params_formula():
 
 
 def test_count_macs_ladagan_sizes():
-    # attention.md §1.2 / §6 (B = 1, h = 4), millions of MACs
+    # docs/attention.md §3.3, §8.2 (B = 1, h = 4), millions of MACs
     sizes = [(64, 1024), (256, 256), (1024, 64)]
     got = [round(LadaAttention.count_macs(1, n, c, 4) / 1e6, 3) for n, c in sizes]
     assert got == [268.763, 67.437, 17.105]

@@ -1,5 +1,5 @@
 """Linformer (ladabench.attention.linformer) against an independent re-implementation of the
-lucidrains ``LinformerSelfAttention`` math (project then compress; attention.md §2.1)."""
+lucidrains ``LinformerSelfAttention`` math (project then compress; docs/attention.md §4.1)."""
 import pytest
 import torch
 
@@ -59,7 +59,7 @@ def test_params_formula():
 
 
 def test_count_macs_ladagan_sizes():
-    # attention.md §2.2 / §6 (B = 1, h = 4), millions of MACs; k = N/4, then a fixed k = 64
+    # docs/attention.md §4.3, §8.2 (B = 1, h = 4), millions of MACs; k = N/4, then a fixed k = 64
     sizes = [(64, 1024), (256, 256), (1024, 64)]
     quarter = [round(LinformerAttention.count_macs(1, n, c, 4) / 1e6, 3) for n, c in sizes]
     assert quarter == [272.630, 83.886, 83.886]

@@ -90,7 +90,7 @@ def test_relative_position_table_init_and_params():
 
 
 def test_count_macs_ladagan_sizes():
-    # attention.md §4.2 / §6 (B = 1, h = 4), millions of MACs; M = 4, then M = 8
+    # docs/attention.md §6.3, §8.2 (B = 1, h = 4), millions of MACs; M = 4, then M = 8
     sizes = [(64, 1024), (256, 256), (1024, 64)]
     m4 = [round(SwinAttention.count_macs(1, n, c, 4, window=4) / 1e6, 3) for n, c in sizes]
     assert m4 == [270.533, 69.206, 18.874]

@@ -1,4 +1,4 @@
-"""ladabench.measure.costs: the training-MAC convention, per-run costs and the MACs of the models (ladagan.md §10, matrix products only,
+"""ladabench.measure.costs: the training-MAC convention, per-run costs and the MACs of the models (docs/paper.md §12, matrix products only,
 fvcore through ladabench.measure.flops, one forward of one image)."""
 import io
 import json
@@ -13,7 +13,7 @@ from ladabench.measure.flops import count_flops
 from ladabench.measure import costs
 from ladabench.measure.costs import run_costs, training_macs
 
-# ladagan.md §10 "MACs, matrix products only" (+ the published-style figure for G)
+# docs/paper.md §12.3 "MACs, matrix products" (+ the derived figure for G)
 G_MACS = {
     "cifar10_32": 758_349_824,
     "celeba_64": 758_349_824,
@@ -69,7 +69,7 @@ def test_cost_table_rows_and_groups(monkeypatch, fast_model):
     assert sum(r.params for r in g_groups) == 19_901_647
     assert sum(r.macs for r in g_groups) == 758_349_824
     assert {r.module: r.macs for r in g_groups}["stage16.conv"] == 256 * 256 * 9 * 256  # conv_8
-    # ladagan.md §10 "MACs + 2NC per block": the published-style figures
+    # docs/paper.md §12.3 "MACs + 2NC per block": the derived figures
     assert (total["G"].macs_paper, total["D"].macs_paper) == (758_743_040, 709_050_368)
     assert sum(r.macs_paper for r in g_groups) == 758_743_040
 

@@ -35,7 +35,7 @@ def test_norms_are_not_charged_but_reported():
     report = count_flops(model, x)
     assert report.macs == 2 * 5 * 8 * 16
     assert report.unsupported == {"aten::layer_norm": 1, "aten::softmax": 1}
-    # fvcore's default would have charged the LayerNorm (5 per element, attention.md §8)
+    # fvcore's default would have charged the LayerNorm (5 per element, docs/attention.md §9.1)
     assert FlopCountAnalysis(model, (x,)).total() > report.macs
 
 
@@ -47,7 +47,7 @@ def test_unknown_op_appears_in_unsupported():
 
 
 def test_broadcast_matmul_keeps_the_batch():
-    # E (k, N) @ X (B, N, C): stock fvcore reports k·N·C (batch dropped, attention.md §2.5)
+    # E (k, N) @ X (B, N, C): stock fvcore reports k·N·C (batch dropped, docs/attention.md §9.3)
     e = nn.Parameter(torch.randn(16, 64))
     model = Fn(lambda x, e: torch.matmul(e, x), e)
     x = torch.randn(2, 64, 32)

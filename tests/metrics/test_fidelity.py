@@ -17,7 +17,7 @@ N_REAL = 2000
 
 
 def numpy_fid(f1: np.ndarray, f2: np.ndarray) -> float:
-    """environment.md §2 'Numpy FID/KID fallback'."""
+    """The FID formula of docs/paper.md §10.4, in numpy."""
     f1, f2 = f1.astype(np.float64), f2.astype(np.float64)
     mu1, mu2 = f1.mean(0), f2.mean(0)
     s1, s2 = np.cov(f1, rowvar=False), np.cov(f2, rowvar=False)

@@ -1,4 +1,4 @@
-"""ladabench.models.discriminator: ladagan.md §5 counts, 25 logits, Keras 'same' padding."""
+"""ladabench.models.discriminator: docs/paper.md §6.2 counts, 25 logits, Keras 'same' padding."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,8 +9,8 @@ from ladabench.config.model import ModelConfig
 from ladabench.models.discriminator import SameConv2d
 
 
-# ladagan.md §5/§10; 256: stem 432 + downBlocks 14,528 + 57,728 + 230,144 + 919,040
-# + pos 65,536 + Ladaformer 528,132 + head 4,719,104 + 524,288 + 16,384 (hand sum, ≈7.08M of §5)
+# docs/paper.md §6.2, §12.3; 256: stem 432 + downBlocks 14,528 + 57,728 + 230,144 + 919,040
+# + pos 65,536 + Ladaformer 528,132 + head 4,719,104 + 524,288 + 16,384 (hand sum: 7,075,316)
 D_PARAMS = {
     "cifar10_32": (6_775_940, 1_536),
     "celeba_64": (7_004_356, 2_304),

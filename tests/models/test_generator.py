@@ -1,4 +1,4 @@
-"""ladabench.models.generator: parameter counts of ladagan.md §4/§10, shapes, maps, init, knobs."""
+"""ladabench.models.generator: parameter counts (docs/paper.md §5.2), shapes, maps, init, knobs."""
 import pytest
 import torch
 
@@ -7,14 +7,14 @@ from ladabench.models import build_generator
 from ladabench.config.model import ModelConfig
 
 
-# ladagan.md §4 / §10 (Keras model.summary() totals for the released configs)
+# docs/paper.md §5.2, §12.3 (Keras model.summary() totals for the released configs)
 G_PARAMS = {
     "cifar10_32": (19_901_647, 0),
     "celeba_64": (19_900_351, 0),
     "ffhq_128": (24_025_871, 384),
-    "bedroom_128": (19_923_535, 96),  # "128 (config.py comment)" row
-    "bedroom_128_patch": (19_900_027, 0),  # "128 (patch)" row
-    "bedroom_256": (19_924_495, 112),  # "256 (config.py comment)" row
+    "bedroom_128": (19_923_535, 96),  # TF config.py comment for 128
+    "bedroom_128_patch": (19_900_027, 0),  # 4x4 patches
+    "bedroom_256": (19_924_495, 112),  # TF config.py comment for 256
 }
 
 
@@ -94,7 +94,7 @@ def test_ffhq_decoder_layout(meta_build):
 
 def test_g_conv_off_removes_exactly_the_two_convs(cifar_g, fast_model):
     g = fast_model("G", preset="cifar10_32", g_conv=False)
-    # conv_8 256->256 3x3 (590,080) and conv_16 64->64 (36,928), ladagan.md §4 table
+    # conv_8 256->256 3x3 (590,080) and conv_16 64->64 (36,928), docs/paper.md §5.3 table
     assert count_params(cifar_g) - count_params(g) == 590_080 + 36_928
     assert "stage16.conv" not in g.block_groups()
     with torch.no_grad():
@@ -115,5 +115,5 @@ def test_g_mlp_residual_changes_output_not_params(fast_model):
 def test_per_stage_attention_list(cifar_g, meta_build):
     g = meta_build("G", preset="cifar10_32", g_attention=["lada", "dot_product", "lada"])
     assert [s.block.attn.name for s in g.stages] == ["lada", "dot_product", "lada"]
-    # Lada 4C²+Ch+4C+h vs MHSA 4C²+4C (attention.md §6) at C=256, h=4
+    # Lada 4C²+Ch+4C+h vs MHSA 4C²+4C (docs/attention.md §8.1) at C=256, h=4
     assert count_params(cifar_g) - count_params(g) == 256 * 4 + 4

@@ -1,4 +1,4 @@
-"""baselines/published/*.yaml against ladagan.md §9, and the paper-vs-ours comparison."""
+"""baselines/published/*.yaml against docs/paper.md §11, and the paper-vs-ours comparison."""
 import pytest
 import yaml
 
@@ -17,7 +17,7 @@ def _value(tables, table, model, key):
     return m.values[key].value
 
 
-@pytest.mark.parametrize("table, model, key, value", [  # ladagan.md §9.1, §9.2
+@pytest.mark.parametrize("table, model, key, value", [  # docs/paper.md §11.1, §11.2
     ("CIFAR-10 32×32", "LadaGAN", "fid", 3.29), ("CIFAR-10 32×32", "ADM-IP (80 steps)", "fid", 2.93),
     ("CIFAR-10 32×32", "StyleGAN2", "fid", 5.79), ("CIFAR-10 32×32", "ViTGAN", "fid", 4.57),
     ("CIFAR-10 32×32", "LadaGAN", "params", 19e6), ("CIFAR-10 32×32", "LadaGAN", "macs", 0.7e9),

@@ -1,4 +1,4 @@
-"""Losses against closed forms and finite differences (ladagan.md §7)."""
+"""Losses against closed forms and finite differences (docs/paper.md §8.2-§8.4)."""
 from __future__ import annotations
 
 import math

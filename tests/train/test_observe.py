@@ -20,7 +20,8 @@ def test_grad_norms_global_mean_and_per_block():
     assert GradNorms(D, "D").names == ["grad_norm/D", "grad_norm_mean/D", "grad_norm/D/conv",
                                        "grad_norm/D/head"]
     assert out[0].item() == pytest.approx(math.sqrt(sum(v * v for v in per)), rel=1e-5)
-    assert out[1].item() == pytest.approx(sum(per) / len(per), rel=1e-5)  # [PT] d_l2_norm
+    # the official PyTorch port's d_l2_norm (docs/paper.md §14.3)
+    assert out[1].item() == pytest.approx(sum(per) / len(per), rel=1e-5)
     conv = math.sqrt(sum(p.grad.norm() ** 2 for p in D.conv.parameters()))
     assert out[2].item() == pytest.approx(conv, rel=1e-5)
 

@@ -1,4 +1,4 @@
-"""The D and G steps: reference semantics (ladagan.md §7) on stand-in models."""
+"""The D and G steps: reference semantics (docs/paper.md §8) on stand-in models."""
 from __future__ import annotations
 
 import pytest
