@@ -16,14 +16,14 @@ from torch import nn
 from ladabench.core.errors import CapabilityError, ConfigError
 
 
-def attention_options(cls: type) -> type:
+def variant_options(cls: type) -> type:
     """Class decorator: ``cls`` becomes a variant's options type, a frozen dataclass whose
     annotated fields are the variant's only options. Values are checked strictly (a YAML
     ``"4"`` is not the integer 4). Validation, MAC counting and suite checks all read it."""
     return dataclass(frozen=True, config=ConfigDict(extra="forbid", strict=True))(cls)
 
 
-@attention_options
+@variant_options
 class NoOptions:
     """The options of a variant that has none."""
 
@@ -32,7 +32,7 @@ class TokenAttention(nn.Module):
     """Token mixing ``(B, N, C) -> (B, N, C)`` with a reduced attention map ``(B, h, N)`` on request.
 
     Subclasses set ``name`` (through ``register_attention``), declare their options once as
-    ``Options`` (an ``@attention_options`` dataclass), override ``resolve_options`` for defaults
+    ``Options`` (an ``@variant_options`` dataclass), override ``resolve_options`` for defaults
     that depend on N and ``validate`` for their capability checks (both called by ``__init__``,
     and usable without building, e.g. by suite validation), and implement ``forward`` and the
     closed-form ``mac_formula``.

@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ladabench.attention.base import TokenAttention, attention_options
+from ladabench.attention.base import TokenAttention, variant_options
 from ladabench.attention.registry import register_attention
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 
 
-@attention_options
+@variant_options
 class DotProductOptions:
     #: use ``F.scaled_dot_product_attention`` when no map is requested
     use_sdpa: bool = False

@@ -20,12 +20,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ladabench.attention.base import TokenAttention, attention_options
+from ladabench.attention.base import TokenAttention, variant_options
 from ladabench.attention.registry import register_attention
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 
 
-@attention_options
+@variant_options
 class FastformerOptions:
     #: add the query projection Q to the output (official code: True)
     query_residual: bool = True

@@ -25,7 +25,7 @@ import math
 import torch
 from torch import nn
 
-from ladabench.attention.base import TokenAttention, attention_options
+from ladabench.attention.base import TokenAttention, variant_options
 from ladabench.attention.registry import register_attention
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 from ladabench.core.errors import CapabilityError
@@ -35,7 +35,7 @@ def _default_k(seq_len: int) -> int:
     return seq_len // 4
 
 
-@attention_options
+@variant_options
 class LinformerOptions:
     #: projected length; None = N // 4; must satisfy 1 <= k < N
     k: int | None = None

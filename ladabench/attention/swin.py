@@ -34,7 +34,7 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from ladabench.attention.base import TokenAttention, attention_options
+from ladabench.attention.base import TokenAttention, variant_options
 from ladabench.attention.registry import register_attention
 from ladabench.attention.tf_init import mark_fused, orthogonal_init_
 from ladabench.core.errors import CapabilityError
@@ -42,7 +42,7 @@ from ladabench.core.errors import CapabilityError
 MASK_VALUE = -100.0
 
 
-@attention_options
+@variant_options
 class SwinOptions:
     #: window side M; None = the default of the table above
     window: Annotated[int, Field(ge=1)] | None = None
