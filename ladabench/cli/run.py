@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a trial: a few steps and a tiny evaluation, in results/<suite>_smoke/")
     parser.add_argument("--results", default=None, metavar="DIR",
                         help="results root (default: the suite's results_root, 'results')")
+    parser.add_argument("--allow-plugin", dest="allow_plugins", action="append", default=[],
+                        metavar="PATH", help="run this plugin file although it lies outside the "
+                                             "suite's folder (repeatable)")
     parser.add_argument("--wait", action="store_true",
                         help="slurm: wait until every task has finished (local/debug always wait)")
 
@@ -38,4 +41,5 @@ def run(args: argparse.Namespace) -> int:
 
     return run_suite(args.suite, args.executor, profile=args.profile, dry_run=args.dry_run,
                      only=args.only, max_parallel=args.max_parallel, force=args.force,
-                     sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait)
+                     sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait,
+                     allow_plugins=tuple(args.allow_plugins))

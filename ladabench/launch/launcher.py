@@ -172,10 +172,12 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
               dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
               force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
               results_root: str | Path | None = None, wait: bool = True,
+              allow_plugins: tuple[str | Path, ...] = (),
               log: Callable[[str], None] = print) -> int:
-    """``ladabench run``: validate, then print the plan (``dry_run``) or launch. Returns the exit
-    code: 0, or 1 when a run failed."""
-    suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root)
+    """``ladabench run``: validate, then print the plan (``dry_run``, which runs no plugin) or
+    launch. Returns the exit code: 0, or 1 when a run failed."""
+    suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root,
+                       run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
     if dry_run:
         _check_arguments(executor, profile, max_parallel)
         prof = load_profile(profile) if executor == "slurm" else None

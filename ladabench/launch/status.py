@@ -69,7 +69,7 @@ def show_status(target: str | None, results_root: str | Path | None = None) -> s
     """``target`` is a suite YAML file (all its runs), a suite name under the results root, or
     None (every suite there)."""
     if target is not None and target.endswith((".yaml", ".yml")):
-        return suite_status(load_suite(target, results_root=results_root))
+        return suite_status(load_suite(target, results_root=results_root, run_plugins=False))
     return results_status(results_root or "results", target)
 
 
@@ -101,5 +101,9 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
              "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
             for p in planned]))
     lines += [f"required before launch: {key}" for key in suite.required_missing]
+    lines += [f"plugin that a launch would run: {ref}" for ref in suite.plugins]
+    if suite.unchecked:
+        lines.append("not checked: preset, attention, data set and metric names (the plugins "
+                     "may register them; a launch runs the plugins and checks them)")
     lines.append("dry run: nothing launched, nothing written")
     return "\n".join(lines)

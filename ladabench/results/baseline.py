@@ -55,7 +55,8 @@ class MetricRef(StrictModel):
 class RunRef(StrictModel):
     config_hashes: list[str]
     seeds: list[int]
-    metrics: dict[str, MetricRef]
+    #: at least one: a run without a metric would make the gate pass without comparing
+    metrics: dict[str, MetricRef] = Field(min_length=1)
     img_per_s: float = Field(gt=0)
 
 
@@ -70,7 +71,8 @@ class Baseline(StrictModel):
     reference: Reference
     tolerances: dict[str, Tolerance]
     throughput: ThroughputTolerance
-    runs: dict[str, RunRef]
+    #: at least one: an empty baseline would make the gate pass without comparing
+    runs: dict[str, RunRef] = Field(min_length=1)
     provenance: dict[str, Any]
 
 

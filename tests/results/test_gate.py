@@ -178,6 +178,40 @@ def test_bad_baseline_names_file_and_key(tmp_path, baseline):
         load_baseline(baseline)
 
 
+@pytest.mark.parametrize("change, expected", [
+    (lambda b: b.update(runs={}), r"runs: .*at least 1 item"),
+    (lambda b: b["runs"]["lada"].update(metrics={}), r"runs\.lada\.metrics: .*at least 1 item"),
+    (lambda b: b["tolerances"]["fid"].update(abs=float("inf")), r"tolerances\.fid\.abs: .*finite"),
+])
+def test_a_baseline_that_would_compare_nothing_is_refused(baseline, change, expected):
+    base = yaml.safe_load(baseline.read_text())
+    change(base)
+    baseline.write_text(yaml.safe_dump(base))
+    with pytest.raises(ConfigError, match=expected):
+        load_baseline(baseline)
+
+
+def test_results_without_protocol_or_throughput_cannot_be_compared(tmp_path, baseline):
+    now = write_suite(tmp_path / "now")
+    runs = sorted(p for p in now.rglob("summary.json"))
+    first = json.loads(runs[0].read_text())
+    first["img_per_s"] = None
+    runs[0].write_text(json.dumps(first))
+    second = json.loads(runs[1].read_text())
+    del second["final"]["fid"]["protocol"]
+    runs[1].write_text(json.dumps(second))
+    rows, code = gate.check_results(now, baseline, reference=lambda d: ref(50.0))
+    assert code == gate.CANNOT_COMPARE
+    notes = " / ".join(r.note for r in rows)
+    assert "summary.json: final.fid.protocol: expected the metric's protocol" in notes
+    first["img_per_s"], second["final"]["fid"]["protocol"] = 100.0, PROTOCOL
+    runs[1].write_text(json.dumps(second))
+    rows, code = gate.check_results(now, baseline, reference=lambda d: ref(50.0))
+    assert code == gate.CANNOT_COMPARE
+    assert [r.note for r in rows if r.quantity == "img_per_s"] == [
+        "img_per_s missing in a run's summary.json"]
+
+
 def test_cli_exit_codes_and_table(tmp_path, baseline, monkeypatch, capsys):
     monkeypatch.setattr("ladabench.measure.reference.measure_reference", lambda device: 50.0)
     write_suite(tmp_path / "ok")

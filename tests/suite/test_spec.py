@@ -308,3 +308,43 @@ def test_every_shipped_suite_passes_a_dry_run(tmp_path, path):
     for run in suite.runs:
         assert run.run_id in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+PLUGIN = """
+from pathlib import Path
+Path(__file__).with_name("ran.txt").write_text("plugin code ran")
+from ladabench.models.presets import PRESETS, get_preset
+import dataclasses
+PRESETS.register("my_preset")(lambda: dataclasses.replace(get_preset("cifar10_32")))
+"""
+
+
+def _plugin_suite(folder, plugin_ref="my_plugin.py"):
+    folder.mkdir(parents=True, exist_ok=True)
+    return write(folder, f"base: digits\nplugins: [{plugin_ref}]\n"
+                         "grid: {model.preset: [my_preset]}\n")
+
+
+def test_dry_run_and_status_never_run_plugin_code(tmp_path, capsys):
+    suite_dir = tmp_path / "suite"
+    path = _plugin_suite(suite_dir)
+    (suite_dir / "my_plugin.py").write_text(PLUGIN)
+    results = tmp_path / "results"
+    assert main(["run", str(path), "--dry-run", "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert f"plugin that a launch would run: {suite_dir.resolve() / 'my_plugin.py'}" in out
+    assert "not checked: preset, attention, data set and metric names" in out
+    assert main(["status", str(path), "--results", str(results)]) == 0
+    assert not (suite_dir / "ran.txt").exists() and not results.exists()
+
+
+def test_plugin_files_outside_the_suite_folder_need_to_be_allowed(tmp_path):
+    elsewhere = tmp_path / "elsewhere" / "my_plugin.py"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("raise SystemExit('must not run')")
+    path = _plugin_suite(tmp_path / "suite", "../elsewhere/my_plugin.py")
+    with pytest.raises(ConfigErrors, match=r"plugins\[0\]: .*my_plugin\.py is outside the suite's "
+                                           r"folder .*--allow-plugin"):
+        load_suite(path, run_plugins=False)
+    suite = load_suite(path, run_plugins=False, allow_plugins=(elsewhere,))
+    assert suite.plugins == (str(elsewhere.resolve()),) and suite.unchecked
