@@ -2,6 +2,7 @@
 main results as a Markdown table and a LaTeX booktabs table ready for a paper."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,25 @@ import pandas as pd
 from ladabench.core.io import write_text
 from ladabench.report.tables import SuiteTable, main_results_frame
 from ladabench.results import Results
+
+
+#: a spreadsheet runs a cell starting with one of these as a formula (CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A cell a spreadsheet shows as text: a string that a spreadsheet would run as a formula
+    gets a leading apostrophe (OWASP's advice); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def markdown_safe(value: object) -> object:
+    """A cell that renders as the text it holds: HTML markup and the table's ``|`` escaped."""
+    if not isinstance(value, str):
+        return value
+    return html.escape(value, quote=False).replace("|", "\\|")
 
 
 def exports_dir(html_path: Path) -> Path:
@@ -27,10 +47,11 @@ def write_exports(html_path: Path, results: Results, tables: list[SuiteTable]) -
     folder = exports_dir(html_path)
     paths = {"csv": folder / "runs.csv", "markdown": folder / "results.md",
              "latex": folder / "results.tex"}
-    write_text(paths["csv"], results.runs.to_csv(index=False))
+    write_text(paths["csv"], results.runs.map(csv_safe).to_csv(index=False))
     frame = main_results_frame(tables).fillna("")
     note = ("Mean ± std over seeds (finished runs); [95 % t-interval] with ≥ 3 seeds; "
             "* = best in column; P<n> = metric protocol (see the HTML report).\n\n")
-    write_text(paths["markdown"], note + frame.to_markdown(index=False) + "\n")
+    markdown = frame.map(markdown_safe).rename(columns=markdown_safe)
+    write_text(paths["markdown"], note + markdown.to_markdown(index=False) + "\n")
     write_text(paths["latex"], "% " + note.strip() + "\n" + latex_table(frame))
     return paths

@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from ladabench.cli import main
+from ladabench.report.exports import csv_safe, markdown_safe
 from report.fixture_results import SCRIPT_NAME
 
 
@@ -57,12 +58,26 @@ def test_exports_beside_the_html(rendered):
     files = out.with_name("bench_files")
     csv = (files / "runs.csv").read_text()
     assert len(csv.strip().splitlines()) == 1 + 10 and "linformer-seed1-" in csv
+    assert "<script>alert(" in csv  # the hostile run name is kept as text in the CSV
     md = (files / "results.md").read_text()
     assert "| 3.30 ± 0.20 [2.80, 3.80] * |" in md.replace("  ", " ")
     tex = (files / "results.tex").read_text()
     for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
         assert rule in tex
     assert "3.30 ± 0.20 [2.80, 3.80] *" in tex and r"g\_attention=lada" in tex
+
+
+@pytest.mark.parametrize("cell, csv, markdown", [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")', None),
+    ("-2+3", "'-2+3", None),
+    ("@SUM(A1)", "'@SUM(A1)", None),
+    ('<script>alert("x")</script>', None, '&lt;script&gt;alert("x")&lt;/script&gt;'),
+    ("a|b", None, r"a\|b"),
+    (3.5, 3.5, 3.5),
+])
+def test_export_cells_are_data_not_code(cell, csv, markdown):
+    assert csv_safe(cell) == (cell if csv is None else csv)
+    assert markdown_safe(cell) == (cell if markdown is None else markdown)
 
 
 def test_suite_file_maps_to_its_results_folder(results_root, tmp_path, monkeypatch):
