@@ -1,15 +1,54 @@
-"""Atomic file writes: a reader never sees a half-written file (temp file in the same folder,
-fsync, then ``os.replace``)."""
+"""Files that survive faults: atomic writes (a reader never sees a half-written file: temp file
+in the same folder, fsync, then ``os.replace``), JSON-lines appends that repair a torn last line,
+clean-up of the temp files of killed writes, and one clear error when the disk is full."""
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 import yaml
+
+from ladabench.core.errors import LadabenchError
+
+#: what atomic writes name their temp files (``.<name>.<random>.tmp``)
+TEMP_GLOB = ".*.tmp"
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(LadabenchError):
+    """No space (or quota) left on the device that holds a file being written."""
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point of the file system holding ``path`` (the "device" users know)."""
+    path = path.resolve()
+    while not path.is_mount():
+        path = path.parent
+    return path
+
+
+def disk_full(path: str | os.PathLike) -> DiskFullError:
+    path = Path(path)
+    folder = path.parent if path.parent.exists() else Path.cwd()
+    return DiskFullError(f"no space left on {mount_point(folder)} writing {path}")
+
+
+def free_bytes(folder: str | os.PathLike) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def remove_temp_files(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temp files that killed atomic writes left in ``folder`` (recursively)."""
+    removed = sorted(Path(folder).rglob(TEMP_GLOB))
+    for tmp in removed:
+        tmp.unlink(missing_ok=True)
+    return removed
 
 
 @contextmanager
@@ -25,6 +64,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.errno in _FULL:
+            raise disk_full(path) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -50,19 +94,59 @@ def write_yaml(path: str | os.PathLike, obj: Any) -> None:
 
 
 def torch_save(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save`` through a temp file + rename (a crash leaves the previous file intact)."""
+    """``torch.save`` through a temp file + rename (a crash leaves the previous file intact). A
+    full disk is a DiskFullError (torch's zip writer reports it as a RuntimeError)."""
     import torch
 
     with atomic_open(path, "wb") as f:
-        torch.save(obj, f)
+        try:
+            torch.save(obj, f)
+        except RuntimeError:
+            if free_bytes(Path(path).parent) == 0:
+                raise disk_full(path) from None
+            raise
 
 
 def append_jsonl(path: str | os.PathLike, record: dict) -> None:
-    """Append one JSON line with a single write (readers ignore a torn last line)."""
+    """Append one JSON line with a single write (readers ignore a torn last line; the writer
+    repairs one with :func:`repair_jsonl` before appending after a crash)."""
     line = json.dumps(record, sort_keys=True, default=float) + "\n"
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+    except OSError as e:
+        if e.errno in _FULL:
+            raise disk_full(path) from None
+        raise
+
+
+def repair_jsonl(path: str | os.PathLike) -> int:
+    """Cut a torn last line (a write that a crash or a full disk interrupted) off ``path``;
+    return the number of bytes removed (0 when the file ends with a complete line)."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    keep = len(data)
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+    elif data:
+        last = data[data.rfind(b"\n", 0, len(data) - 1) + 1:]
+        try:
+            json.loads(last)
+        except ValueError:
+            keep = len(data) - len(last)
+    if keep < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(keep)
+    return len(data) - keep
+
+
+def rewrite_jsonl(path: str | os.PathLike, records: list[dict]) -> None:
+    """Replace ``path`` by ``records`` atomically (one JSON object a line)."""
+    write_text(path, "".join(json.dumps(r, sort_keys=True, default=float) + "\n"
+                             for r in records))
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict]:

@@ -1,5 +1,6 @@
-"""The run directory (docs/architecture.md, contracts 1-3): its layout, the run statuses and
-every read and write of ``summary.json`` and ``provenance.json``.
+"""The run directory (docs/architecture.md, contracts 1-3): its layout, the run statuses, every
+read and write of ``summary.json`` and ``provenance.json``, and the lock that gives a run
+directory to one process at a time.
 
 ```
 <run_dir>/config.yaml  metrics.jsonl  summary.json  provenance.json
@@ -10,13 +11,16 @@ Torch-free: the trainer, the launcher, ``status``, the result readers and the ga
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, LadabenchError
 from ladabench.core.io import write_json
 
 STATUSES = ("pending", "running", "interrupted", "finished", "diverged", "failed")
@@ -58,6 +62,7 @@ class RunDir:
     metrics = _file("metrics.jsonl")
     summary = _file("summary.json")
     provenance = _file("provenance.json")
+    lock = _file(".lock")
     last = _file("checkpoints/last.pt")
     best = _file("checkpoints/best.pt")
     samples = _file("samples")
@@ -82,9 +87,93 @@ def read_summary(rd: RunDir) -> dict[str, Any] | None:
 
 
 def run_status(rd: RunDir) -> str:
-    """``new`` (no summary yet) or the ``status`` written in ``summary.json``."""
+    """``new`` (no summary yet) or the run's status: the one in ``summary.json``, except that a
+    run whose summary says ``running`` while no process holds its lock was stopped without
+    saying so (SIGKILL, a node failure): ``interrupted``."""
     summary = read_summary(rd)
-    return NEW if summary is None else str(summary.get("status", "unknown"))
+    return NEW if summary is None else effective_status(rd, str(summary.get("status", "unknown")))
+
+
+def effective_status(rd: RunDir, status: str) -> str:
+    """``status`` as written, or ``interrupted`` for a ``running`` run that no process owns."""
+    return "interrupted" if status == "running" and lock_owner(rd) is None else status
+
+
+class RunLockedError(LadabenchError):
+    """Another live process trains in this run directory."""
+
+    exit_code = 2
+
+
+def _owner_record() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(),
+            "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
+
+
+def _read_owner(rd: RunDir) -> dict[str, Any]:
+    try:
+        return json.loads(rd.lock.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _describe(owner: dict[str, Any]) -> str:
+    job = f", SLURM job {owner['slurm_job_id']}" if owner.get("slurm_job_id") else ""
+    return f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}{job}"
+
+
+def lock_owner(rd: RunDir) -> dict[str, Any] | None:
+    """Who holds the run directory's lock (pid, host, SLURM job id), or None when no live
+    process does. A lock file left by a dead process is not held: the OS drops the lock of a
+    process that ends, however it ends."""
+    if not rd.lock.exists():
+        return None
+    with open(rd.lock, "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_owner(rd) or {"pid": "?", "host": "?"}
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None
+
+
+class RunLock:
+    """An exclusive OS lock (``flock``) on ``<run_dir>/.lock``, held while a process trains in
+    the run directory; the file records the owner. A second trainer fails at once with
+    RunLockedError naming the owner. The OS releases the lock when its process ends (even by
+    SIGKILL), so a lock left by a dead process is simply taken over (``stale_owner`` says whose
+    it was). On NFS, Linux maps ``flock`` to NFS byte-range locks (a lock daemon is needed);
+    on Lustre mount with ``-o flock``; elsewhere a node-local lock cannot protect a shared
+    folder."""
+
+    def __init__(self, rd: RunDir) -> None:
+        self.rd = rd
+        self.stale_owner: dict[str, Any] | None = None
+        self._file: Any = None
+
+    def __enter__(self) -> "RunLock":
+        self.rd.path.mkdir(parents=True, exist_ok=True)
+        f = open(self.rd.lock, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise RunLockedError(f"{self.rd.path}: another process trains in this run directory "
+                                 f"({_describe(_read_owner(self.rd))}); wait for it or stop it "
+                                 "first") from None
+        self.stale_owner = _read_owner(self.rd) or None
+        f.seek(0)
+        f.truncate()
+        f.write(json.dumps(_owner_record()))
+        f.flush()
+        self._file = f
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._file.seek(0)
+        self._file.truncate()
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
 
 
 def write_summary(rd: RunDir, summary: dict[str, Any]) -> None:

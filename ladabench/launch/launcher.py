@@ -16,7 +16,7 @@ import submitit
 from ladabench.config import prepare_run_dir
 from ladabench.config.profiles import SlurmProfile, load_profile, slurm_parameters
 from ladabench.core.errors import ConfigError
-from ladabench.core.rundir import new_summary, write_summary
+from ladabench.core.rundir import RunDir, RunLockedError, lock_owner, new_summary, write_summary
 from ladabench.launch.jobs import SCALING_OUTPUT, RunJob, ScalingJob, job_outcome, scaling_status
 from ladabench.launch.plan import Planned, plan
 from ladabench.launch.status import describe
@@ -30,7 +30,7 @@ def _prepare(planned: list[Planned]) -> list[Run]:
     ``pending`` summary, so ``status`` shows queued runs; ``restart`` deletes the folder first."""
     todo = []
     for p in planned:
-        if p.action == "skip":
+        if p.action in ("skip", "busy"):
             continue
         if p.action == "restart":
             shutil.rmtree(p.run.run_dir)
@@ -154,9 +154,17 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
         return _launch_scaling(suite, make_executor(executor, suite, prof), force,
                               wait or executor != "slurm", log)
     planned = plan(suite, only, force)
+    busy = [p for p in planned if p.action == "busy"]
+    if force and busy:
+        owner = lock_owner(RunDir(busy[0].run.run_dir)) or {}
+        raise RunLockedError(f"{busy[0].run.run_dir}: --force would delete a run that pid "
+                             f"{owner.get('pid', '?')} on {owner.get('host', '?')} is training; "
+                             "stop it first")
     for p in planned:
         if p.action == "skip":
             log(f"{p.status:<9} {p.run.run_id} (skipped)")
+        elif p.action == "busy":
+            log(f"running   {p.run.run_id} (another process trains it; left alone)")
     todo = _prepare(planned)
     if not todo:
         return {}

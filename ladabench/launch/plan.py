@@ -1,4 +1,5 @@
-"""What launching a suite would do to each of its runs: start, resume, restart or skip."""
+"""What launching a suite would do to each of its runs: start, resume, restart, skip (finished)
+or leave alone (``busy``: another live process trains it)."""
 from __future__ import annotations
 
 import fnmatch
@@ -12,7 +13,7 @@ from ladabench.suite import Run, Suite
 class Planned:
     run: Run
     status: str
-    action: str  # start | resume | restart | skip
+    action: str  # start | resume | restart | skip | busy
 
 
 def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Planned]:
@@ -24,7 +25,9 @@ def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Pla
         if pattern is not None and not fnmatch.fnmatchcase(run.run_id, pattern):
             continue
         status = run_status(RunDir(run.run_dir))
-        if force and status != NEW:
+        if status == "running":
+            action = "busy"
+        elif force and status != NEW:
             action = "restart"
         elif status in FINISHED:
             action = "skip"

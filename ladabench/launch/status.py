@@ -7,7 +7,7 @@ from typing import Any
 
 from ladabench.config.profiles import SlurmProfile, slurm_parameters
 from ladabench.core.errors import ConfigError
-from ladabench.core.rundir import NEW, RunDir, read_summary
+from ladabench.core.rundir import NEW, RunDir, read_summary, run_status
 from ladabench.core.schema import parse_yaml
 from ladabench.core.text import format_table
 from ladabench.launch.jobs import SCALING_OUTPUT, scaling_status
@@ -32,10 +32,11 @@ def run_row(run_id: str, run_dir: Path, target: int | None = None) -> dict[str, 
     """One status row: run id, status, images seen / target, final metrics, error."""
     rd = RunDir(run_dir)
     s = read_summary(rd) or {"status": NEW}
+    status = run_status(rd)
     target = target if target is not None else _target_images(rd)
     seen = s.get("images_seen") or 0
     progress = f"{seen:,}/{target:,}" if target else f"{seen:,}"
-    return {"run": run_id, "status": s.get("status", "unknown"), "images": progress,
+    return {"run": run_id, "status": status, "images": progress,
             "metrics": _metric(s, "final") or _metric(s, "best"), "error": s.get("error") or ""}
 
 

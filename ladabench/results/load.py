@@ -20,7 +20,7 @@ from ladabench.config import MACHINE_KEYS
 from ladabench.core.errors import DataError
 from ladabench.core.io import read_jsonl
 from ladabench.core.protocol import protocol_id
-from ladabench.core.rundir import RUN_FILES, STATUSES, RunDir
+from ladabench.core.rundir import RUN_FILES, STATUSES, RunDir, effective_status
 from ladabench.core.schema import parse_yaml
 
 #: status of a run whose summary.json is missing (after it started) or unreadable
@@ -156,7 +156,7 @@ def load_run(run_dir: str | Path) -> RunData:
     if started and not rd.summary.exists():
         p.append("summary.json: missing")
     if run.summary and _check_summary(run.summary, p):
-        run.status = run.summary["status"]
+        run.status = effective_status(rd, run.summary["status"])
     elif started:
         run.status, run.summary = CORRUPT, {}
     if run.status != "pending" and not rd.provenance.exists():

@@ -1,3 +1,4 @@
+import errno
 import json
 
 import pytest
@@ -48,3 +49,43 @@ def test_atomic_files_get_the_umask_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "r.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_torn_last_line_is_cut_before_appending(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2}\n{"step": 3, "loss": 0.')  # a write cut short
+    assert io.repair_jsonl(path) == len('{"step": 3, "loss": 0.')
+    io.append_jsonl(path, {"step": 3})
+    assert io.read_jsonl(path) == [{"step": 1}, {"step": 2}, {"step": 3}]
+    assert io.repair_jsonl(path) == 0  # a whole file is left alone
+    path.write_text('{"step": 1}\n{"ste\n')  # torn, then a newline from the next writer
+    assert io.repair_jsonl(path) == len('{"ste\n') and io.read_jsonl(path) == [{"step": 1}]
+
+
+def test_temp_files_of_killed_writes_are_removed(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    stale = [tmp_path / ".summary.json.abc123.tmp", tmp_path / "checkpoints" / ".last.pt.x9.tmp"]
+    for p in stale:
+        p.write_text("half")
+    (tmp_path / "summary.json").write_text("{}")
+    assert io.remove_temp_files(tmp_path) == sorted(stale)
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["summary.json"]
+
+
+def test_a_full_disk_is_one_clear_error_and_the_old_file_survives(tmp_path, monkeypatch):
+    path = tmp_path / "summary.json"
+    io.write_json(path, {"status": "running", "step": 40})
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(io.os, "fsync", full)
+    with pytest.raises(io.DiskFullError, match=rf"^no space left on /\S* writing {path}$"):
+        io.write_json(path, {"status": "failed"})
+    assert json.loads(path.read_text()) == {"status": "running", "step": 40}
+    assert list(tmp_path.glob(io.TEMP_GLOB)) == []
+
+
+def test_an_append_to_a_full_disk_is_one_clear_error():
+    with pytest.raises(io.DiskFullError, match="no space left on .* writing /dev/full"):
+        io.append_jsonl("/dev/full", {"step": 1})

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from ladabench.config import RunConfig
+from ladabench.core.rundir import RunDir, RunLock
 
 LIB = "torch-fidelity 0.4.0"
 P_FINAL = {"metric": "fid", "extractor": "inception-v3-compat", "weights_sha256": "6726825d",
@@ -113,6 +114,11 @@ def _images(run_dir: Path, seed: int) -> None:
         Image.new("RGB", (32, 32), colour[::-1]).save(samples / f"attn_{seen:012d}.png")
 
 
+#: the locks of the fixture's running runs, held for the test process's life (a run is
+#: "running" only while a live process holds its run directory's lock)
+HELD_LOCKS: list[RunLock] = []
+
+
 def write_run(root: Path, row: tuple) -> Path:
     suite, attn, seed, status, *_ = row
     name = SCRIPT_NAME if status == "running" else f"{attn}-seed{seed}"
@@ -136,6 +142,8 @@ def write_run(root: Path, row: tuple) -> Path:
                                           if status == "corrupt" else summary)
     if suite == "bench" and attn == "lada":
         _images(run_dir, seed)
+    if status == "running":
+        HELD_LOCKS.append(RunLock(RunDir(run_dir)).__enter__())
     return run_dir
 
 
