@@ -129,6 +129,11 @@ class ImageSource(ABC):
         """uint8 ``(B, 3, R, R)`` for int64 ``indices: (B,)``; in-memory sources gather at once."""
         return torch.stack([self.image(int(i)) for i in indices])
 
+    def prepare(self) -> None:
+        """Make the images fast to read before many are read (a folder decodes into its cache).
+        Called by ``build_dataset``/``build_uint8_dataset`` in the main process, before any
+        DataLoader worker starts."""
+
 
 def _check_source(cls: type) -> None:
     if not (isinstance(cls, type) and issubclass(cls, ImageSource)):
