@@ -124,11 +124,16 @@ def _bench_data(args: argparse.Namespace) -> int:
     print(f"  {r['images']} generated {r['png_size']}x{r['png_size']} PNGs "
           f"(mean {r['png_mean_bytes'] / 1e3:.0f} kB), read at {r['resolution']}x{r['resolution']}, "
           f"batch {r['batch']}, median of {r['repeats']}")
-    print(f"  cache build ({r['build']['processes']} processes): {r['build']['img_per_s']:.0f} img/s "
-          f"({r['build']['seconds']:.1f} s)")
+    b = r["build"]
+    print(f"  cache build ({b['processes']} processes): {b['img_per_s']:.0f} img/s "
+          f"({b['seconds']:.1f} s; {b['cpu_ms_per_img']:.2f} ms CPU per image, so about "
+          f"{b['img_per_s_idle_estimate']:.0f} img/s on {r['cores']} idle cores)")
     for workers, res in r["loader_cached"].items():
-        print(f"  loader from the cache, {workers} workers: {res['img_per_s']:.0f} img/s")
-    print(f"  old path (decode on access, main process): {r['loader_old']['img_per_s']:.0f} img/s")
+        print(f"  loader from the cache, {workers} workers: {res['img_per_s']:.0f} img/s "
+              f"({res['main_cpu_ms_per_img']:.3f} ms main-process CPU per image)")
+    old = r["loader_old"]
+    print(f"  old path (decode on access, main process): {old['img_per_s']:.0f} img/s "
+          f"({old['main_cpu_ms_per_img']:.2f} ms CPU per image)")
     print(f"  ratios to the old path: loader x{r['speedup_loader']:.0f}, cache build "
           f"x{r['speedup_build']:.1f}")
     return 0

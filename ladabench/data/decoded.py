@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 from tqdm import tqdm
@@ -92,7 +92,9 @@ def _build(entry: Path, paths: list[str], decode: Decode, shape: tuple[int, ...]
         np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape).flush()
         done_log.write_text("")
         done = np.zeros(shape[0], bool)
-    tasks = [(str(partial), decode, paths[a:b], a) for a, b in _todo_ranges(done, chunk)]
+    offset = np.load(partial, mmap_mode="r").offset  # bytes of the .npy header
+    tasks = [Task(str(partial), offset, shape[1:], decode, paths[a:b], a)
+             for a, b in _todo_ranges(done, chunk)]
     with tqdm(total=shape[0], initial=int(done.sum()), desc=desc, unit="img", unit_scale=True,
               dynamic_ncols=True) as bar:
         for start, stop, error in _run(tasks, workers):
@@ -144,7 +146,18 @@ def _todo_ranges(done: np.ndarray, chunk: int) -> Iterator[tuple[int, int]]:
         i = stop
 
 
-def _run(tasks: list[tuple], workers: int) -> Iterator[tuple[int, int, str | None]]:
+class Task(NamedTuple):
+    """Decode ``paths`` into rows ``start, start + 1, …`` of the partial array."""
+
+    partial: str
+    offset: int  #: where row 0 starts in the file
+    row_shape: tuple[int, ...]
+    decode: Decode
+    paths: list[str]
+    start: int
+
+
+def _run(tasks: list[Task], workers: int) -> Iterator[tuple[int, int, str | None]]:
     """Results of :func:`_decode_range` per task, as they finish (in this process when one worker
     or one task suffices). A process that dies (out of memory) stops the build with a DataError;
     pending tasks are cancelled whenever the caller stops early."""
@@ -156,7 +169,7 @@ def _run(tasks: list[tuple], workers: int) -> Iterator[tuple[int, int, str | Non
         for future in as_completed([pool.submit(_decode_range, task) for task in tasks]):
             yield future.result()
     except BrokenProcessPool as e:
-        raise DataError(f"{Path(tasks[0][0]).parent}/: a decoding process died ({e}); what was "
+        raise DataError(f"{Path(tasks[0].partial).parent}/: a decoding process died ({e}); what was "
                         f"decoded is kept: run again to resume") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -169,17 +182,19 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-def _decode_range(task: tuple) -> tuple[int, int, str | None]:
-    """Decode ``paths`` into rows ``start…`` of the partial array and flush them to disk; the
-    error message of the first unreadable file instead of raising (one line, picklable)."""
-    partial, decode, paths, start = task
-    images = np.load(partial, mmap_mode="r+")
+def _decode_range(task: Task) -> tuple[int, int, str | None]:
+    """Decode a task's files into its rows (a map of those rows only) and flush them to disk;
+    the error message of the first unreadable file instead of raising (one line, picklable)."""
+    row = int(np.prod(task.row_shape))
+    stop = task.start + len(task.paths)
+    rows = np.memmap(task.partial, np.uint8, "r+", offset=task.offset + task.start * row,
+                     shape=(len(task.paths), *task.row_shape))
     try:
-        for i, path in enumerate(paths):
-            images[start + i] = decode(path)
+        for i, path in enumerate(task.paths):
+            rows[i] = task.decode(path)
     except DataError as e:
-        return start, start + len(paths), str(e)
+        return task.start, stop, str(e)
     finally:
-        images.flush()
-        del images
-    return start, start + len(paths), None
+        rows.flush()
+        del rows
+    return task.start, stop, None

@@ -8,7 +8,8 @@ in the seeded sampler's order, copied to the device and normalised there) with 0
 workers, and the old path for the ratio: decoding every image on access in the main process
 (``data.cache: false``, ``data.workers: 0``), the loader training used before the cache.
 Rates are medians of repeated timings; the load average is recorded next to them, since a
-shared machine changes absolute rates (the ratios move less).
+shared machine changes absolute rates. CPU time per image does not depend on how many other
+processes share the cores, so the build also reports the rate its CPU cost allows on idle cores.
 """
 from __future__ import annotations
 
@@ -76,18 +77,26 @@ def private_cache(folder: Path) -> Iterator[None]:
             os.environ[CACHE_ENV] = before
 
 
-def time_cache_build(cfg: DataConfig) -> float:
-    """Seconds to decode ``cfg``'s folder into a fresh cache (the caller gives a private cache)."""
-    start = time.perf_counter()
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished child processes (user + system)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def time_cache_build(cfg: DataConfig) -> tuple[float, float]:
+    """Wall and CPU seconds (all decoding processes) to decode ``cfg``'s folder into a fresh
+    cache (the caller gives a private cache)."""
+    start, cpu = time.perf_counter(), _cpu_s()
     build_uint8_dataset(cfg)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_s() - cpu
 
 
-def loader_img_per_s(cfg: DataConfig, device: torch.device, batch: int, workers: int,
-                     min_seconds: float | None = None, warmup: int = 3) -> float:
+def time_loader(cfg: DataConfig, device: torch.device, batch: int, workers: int,
+                min_seconds: float | None = None, warmup: int = 3) -> tuple[float, float]:
     """Images per second the training loader delivers on ``device`` (float, [-1, 1]) for
-    ``cfg``: random batches like the training sampler's, timed after ``warmup`` batches (worker
-    start-up excluded), for at least ``min_seconds``."""
+    ``cfg``, and the main process's CPU milliseconds per image (the whole cost when
+    ``workers`` is 0): random batches like the training sampler's, timed after ``warmup``
+    batches (worker start-up excluded), for at least ``min_seconds``."""
     dataset = build_dataset(cfg)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     n = len(dataset)
@@ -99,19 +108,21 @@ def loader_img_per_s(cfg: DataConfig, device: torch.device, batch: int, workers:
     for _ in range(warmup):
         next(batches)
     sync()
-    start, count = time.perf_counter(), 0
+    start, cpu, count = time.perf_counter(), time.process_time(), 0
     while time.perf_counter() - start < (min_seconds or LOADER_SECONDS):
         next(batches)
         count += 1
     sync()
-    rate = count * batch / (time.perf_counter() - start)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     batches.close()
-    return rate
+    return count * batch / seconds, 1e3 * cpu / (count * batch)
 
 
-def median_rate(repeats: int, *args: Any, **kwargs: Any) -> tuple[float, list[float]]:
-    rates = [loader_img_per_s(*args, **kwargs) for _ in range(repeats)]
-    return statistics.median(rates), rates
+def median_loader(repeats: int, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Medians of ``repeats`` :func:`time_loader` timings, with every run's rate."""
+    runs = [time_loader(*args, **kwargs) for _ in range(repeats)]
+    return {"img_per_s": statistics.median(r for r, _ in runs), "runs": [r for r, _ in runs],
+            "main_cpu_ms_per_img": statistics.median(c for _, c in runs)}
 
 
 def bench_data(*, images: int = IMAGES, size: int = SIZE, resolution: int = RESOLUTION,
@@ -130,20 +141,23 @@ def bench_data(*, images: int = IMAGES, size: int = SIZE, resolution: int = RESO
         generate_s = time.perf_counter() - t0
         cfg = DataConfig(name="folder", root=str(folder), resolution=resolution)
         with private_cache(Path(tmp) / "cache"):
-            build_s = time_cache_build(cfg)
-            cached = {w: median_rate(repeats, cfg, device, batch, w) for w in workers}
-            old = median_rate(repeats, cfg.model_copy(update={"cache": False}), device, batch, 0)
-    best = max(rate for rate, _ in cached.values())
+            build_s, build_cpu_s = time_cache_build(cfg)
+            cached = {str(w): median_loader(repeats, cfg, device, batch, w) for w in workers}
+            old = median_loader(repeats, cfg.model_copy(update={"cache": False}), device, batch, 0)
+    build_cpu_ms = 1e3 * build_cpu_s / images
+    best = max(r["img_per_s"] for r in cached.values())
     return {
         "images": images, "png_size": size, "png_mean_bytes": mean_bytes, "resolution": resolution,
         "batch": batch, "device": str(device), "cores": cores, "threads": torch.get_num_threads(),
-        "repeats": repeats,
-        "generate_s": generate_s,
-        "build": {"img_per_s": images / build_s, "seconds": build_s, "processes": cores},
-        "loader_cached": {str(w): {"img_per_s": rate, "runs": runs} for w, (rate, runs) in cached.items()},
-        "loader_old": {"img_per_s": old[0], "runs": old[1], "workers": 0, "cache": False},
-        "speedup_loader": best / old[0],
-        "speedup_build": images / build_s / old[0],
+        "repeats": repeats, "generate_s": generate_s,
+        "build": {"img_per_s": images / build_s, "seconds": build_s, "processes": cores,
+                  "cpu_ms_per_img": build_cpu_ms,
+                  # decoding is independent per image: ``cores`` idle cores give about this
+                  "img_per_s_idle_estimate": cores * 1e3 / build_cpu_ms},
+        "loader_cached": cached,
+        "loader_old": {**old, "workers": 0, "cache": False},
+        "speedup_loader": best / old["img_per_s"],
+        "speedup_build": images / build_s / old["img_per_s"],
         "load_avg_before": load_before[0], "load_avg_after": os.getloadavg()[0],
         "cpu": platform.processor() or platform.machine(),
         "torch": torch.__version__, "pillow": PIL.__version__,

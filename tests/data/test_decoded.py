@@ -83,7 +83,7 @@ def test_a_killed_build_resumes_where_it_stopped_with_identical_bytes(noise, mon
     monkeypatch.setattr(decoded, "available_cores", lambda: 1)  # in this process, to count
     monkeypatch.setattr(decoded, "CHUNK", 7)  # other chunks than the killed build: still resumes
     monkeypatch.setattr(decoded, "_decode_range",
-                        lambda task: decoded_rows.extend(range(task[3], task[3] + len(task[2])))
+                        lambda task: decoded_rows.extend(range(task.start, task.start + len(task.paths)))
                         or real(task))
     resumed = build_uint8_dataset(_cfg(noise)).source.images(torch.arange(N))
     assert decoded_rows == list(range(10, N))  # the third range was decoded again, no other

@@ -46,6 +46,9 @@ def test_a_small_benchmark_measures_every_setting_without_touching_the_users_cac
     assert r["images"] == 24 and r["resolution"] == 16 and r["batch"] == 4 and r["threads"] == 1
     assert sorted(r["loader_cached"]) == ["0", "1"]
     assert all(len(v["runs"]) == 2 and v["img_per_s"] > 0 for v in r["loader_cached"].values())
-    assert r["build"]["img_per_s"] == 24 / r["build"]["seconds"]
+    b = r["build"]
+    assert b["img_per_s"] == 24 / b["seconds"] and b["cpu_ms_per_img"] > 0
+    assert b["img_per_s_idle_estimate"] == r["cores"] * 1e3 / b["cpu_ms_per_img"]
+    assert r["loader_old"]["main_cpu_ms_per_img"] > r["loader_cached"]["0"]["main_cpu_ms_per_img"]
     best = max(v["img_per_s"] for v in r["loader_cached"].values())
     assert r["speedup_loader"] == best / r["loader_old"]["img_per_s"]
