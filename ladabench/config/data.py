@@ -24,8 +24,8 @@ class DataConfig(StrictModel):
     splits) or "all" (digits only); a folder data set is one split ("train").
     ``cache``: a folder data set is decoded once into a memory-mapped uint8 cache at
     ``resolution`` (under ``$LADABENCH_CACHE/decoded/``); false decodes every image on access.
-    ``workers``: DataLoader worker processes for training (None: 0 on the CPU, where training
-    takes the cores, else up to 4). Neither changes a pixel (both are left out of the config hash).
+    ``workers``: DataLoader worker processes for training (None: 0, except for a folder decoded
+    on access on a GPU: up to 4). Neither changes a pixel (both are left out of the config hash).
     """
 
     name: str = "digits"

@@ -106,6 +106,8 @@ class ImageSource(ABC):
     """
 
     splits: tuple[str, ...] = ("train",)
+    #: True when every read decodes a file (the loader then gives it worker processes)
+    decodes_on_access: bool = False
 
     def __init__(self, cfg: DataConfig) -> None:
         if cfg.split not in self.splits:

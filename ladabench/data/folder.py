@@ -91,6 +91,7 @@ class ImageFolder(ImageSource):
             raise ConfigError(f"data.root: data set {cfg.name!r} needs a folder of {exts} images")
         self.files = list_images(self.root)
         self._pixels: np.ndarray | None = None  # the decoded cache, memory-mapped
+        self.decodes_on_access = not cfg.cache
 
     def __len__(self) -> int:
         return len(self.files)

@@ -61,18 +61,24 @@ def test_the_loader_moves_uint8_and_converts_after_the_copy(folder):
     assert torch.equal(to_device(batch, CPU), torch.full((2, 3, 2, 2), 0.25))  # floats only move
 
 
-def test_pinned_memory_and_default_workers_follow_the_device(folder, monkeypatch):
-    ds = build_dataset(folder)
+def test_pinned_memory_and_default_workers_follow_the_device_and_the_reads(folder, monkeypatch):
+    cached = build_dataset(folder)
+    decoding = build_dataset(folder.model_copy(update={"cache": False}))
+    gpu = torch.device("cuda")
     monkeypatch.setattr(loader, "available_cores", lambda: 16)
-    assert default_workers(CPU) == 0
-    assert default_workers(torch.device("cuda")) == 4
+    assert default_workers(CPU, cached) == default_workers(CPU, decoding) == 0
+    assert default_workers(gpu, cached) == 0  # the cache is cheaper to read in the main process
+    assert default_workers(gpu, torch.utils.data.TensorDataset(torch.zeros(2))) == 0
+    assert default_workers(gpu, decoding) == 4
     monkeypatch.setattr(loader, "available_cores", lambda: 2)
-    assert default_workers(torch.device("cuda:1")) == 1
+    assert default_workers(torch.device("cuda:1"), decoding) == 1
     monkeypatch.setattr(loader, "available_cores", lambda: 1)
-    assert default_workers(torch.device("cuda")) == 0
-    cuda = image_loader(ds, Batches([[0]]), torch.device("cuda"))  # built, not iterated (no GPU)
-    assert cuda.pin_memory and cuda.num_workers == 0
-    assert image_loader(ds, Batches([[0]]), torch.device("cuda"), workers=2).num_workers == 2
+    assert default_workers(gpu, decoding) == 0
+    monkeypatch.setattr(loader, "available_cores", lambda: 3)
+    on_gpu = image_loader(decoding, Batches([[0]]), gpu)  # built, not iterated (no GPU here)
+    assert on_gpu.pin_memory and on_gpu.num_workers == 2
+    assert image_loader(cached, Batches([[0]]), gpu, workers=2).num_workers == 2
+    assert not image_loader(cached, Batches([[0]]), CPU).pin_memory
 
 
 def test_a_pickled_folder_reopens_its_cache_instead_of_carrying_it(folder):
