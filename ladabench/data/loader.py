@@ -1,5 +1,6 @@
-"""The training loader: uint8 batches in the order of a batch sampler, read by worker processes,
-copied to the device through pinned memory, converted to [-1, 1] floats there.
+"""The training loader: uint8 batches in the order of a batch sampler, read in the main process
+or by worker processes (``data.workers``), copied to the device through pinned memory,
+converted to [-1, 1] floats there.
 
 Moving uint8 (a quarter of the float bytes) and converting on the device keeps the host side
 cheap; the conversion is :func:`ladabench.data.base.to_float`, the same arithmetic as the
