@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "data": {"core", "config"},
     "metrics": {"core", "config", "data"},
     "device": {"core"},
-    "measure": {"core", "config", "results", "attention", "models", "metrics", "device"},
+    "measure": {"core", "config", "results", "attention", "models", "data", "metrics", "device"},
     "train": {"core", "config", "models", "data", "metrics", "measure", "device"},
     "suite": {"core", "config", "attention", "models", "data", "metrics", "measure"},
     "launch": {"core", "config", "suite", "train", "measure"},

@@ -1,6 +1,7 @@
 """``ladabench bench --preset cifar10_32``: train-step and G-forward throughput (img/s) on
 this machine, printed with the device name. ``--scaling`` runs the sequence-length scaling
-study of ``ladabench.measure.scaling`` instead."""
+study of ``ladabench.measure.scaling`` instead; ``--data`` the data-pipeline benchmark of
+``ladabench.measure.data_pipeline``."""
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scaling", action="store_true",
                         help="run the attention scaling sweep instead (default settings, writes "
                              "results/scaling; all options: python -m ladabench.measure.scaling -h)")
+    parser.add_argument("--data", action="store_true",
+                        help="data-pipeline throughput instead: decode generated PNGs into the "
+                             "cache, then read it with the training loader (img/s)")
+    data = parser.add_argument_group("--data options")
+    data.add_argument("--data-images", type=_positive, default=10_000, help="PNGs (default 10000)")
+    data.add_argument("--data-size", type=_positive, default=256, help="PNG side (default 256)")
+    data.add_argument("--data-resolution", type=_positive, default=64,
+                      help="resolution read (default 64)")
+    data.add_argument("--data-batch", type=_positive, default=64, help="loader batch (default 64)")
+    data.add_argument("--data-workers", type=int, nargs="+", default=None,
+                      help="loader worker counts to time (default 0 … available cores)")
+    data.add_argument("--data-repeats", type=_positive, default=3,
+                      help="timings per setting, the median is reported (default 3)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
 
 
 def _config(args: argparse.Namespace):
@@ -54,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
         # only --device is shared; the sweep's own options: python -m ladabench.measure.scaling -h
         return bench_scaling(argparse.Namespace(device=args.device))
+    if args.data:
+        return _bench_data(args)
     import torch
 
     from ladabench.train.throughput import measure_throughput
@@ -72,4 +95,45 @@ def run(args: argparse.Namespace) -> int:
           f"{result['train_img_per_s']:.1f} img/s ({result['s_per_step']:.2f} s/step, "
           f"{result['cpu_s_per_step']:.2f} s process CPU time)")
     print(f"  G forward (EMA, no grad): {result['g_forward_img_per_s']:.1f} img/s")
+    return 0
+
+
+def _bench_data(args: argparse.Namespace) -> int:
+    from ladabench.device import resolve_device
+    from ladabench.measure.data_pipeline import bench_data
+
+    if args.data_workers is not None and min(args.data_workers) < 0:
+        from ladabench.core.errors import ConfigError
+
+        raise ConfigError(f"--data-workers: expected counts >= 0, got {args.data_workers}")
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    r = bench_data(images=args.data_images, size=args.data_size, resolution=args.data_resolution,
+                   batch=args.data_batch, device=resolve_device(args.device, "--device"),
+                   workers=None if args.data_workers is None else tuple(args.data_workers),
+                   repeats=args.data_repeats)
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+        return 0
+    print(f"data pipeline on {r['device']} ({r['cpu']}, {r['cores']} cores, {r['threads']} torch "
+          f"threads, load average "
+          f"{r['load_avg_before']:.1f} -> {r['load_avg_after']:.1f}; torch {r['torch']}, "
+          f"Pillow {r['pillow']})")
+    print(f"  {r['images']} generated {r['png_size']}x{r['png_size']} PNGs "
+          f"(mean {r['png_mean_bytes'] / 1e3:.0f} kB), read at {r['resolution']}x{r['resolution']}, "
+          f"batch {r['batch']}, median of {r['repeats']}")
+    b = r["build"]
+    print(f"  cache build ({b['processes']} processes): {b['img_per_s']:.0f} img/s "
+          f"({b['seconds']:.1f} s; {b['cpu_ms_per_img']:.2f} ms CPU per image, so about "
+          f"{b['img_per_s_idle_estimate']:.0f} img/s on {r['cores']} idle cores)")
+    for workers, res in r["loader_cached"].items():
+        print(f"  loader from the cache, {workers} workers: {res['img_per_s']:.0f} img/s "
+              f"({res['main_cpu_ms_per_img']:.3f} ms main-process CPU per image)")
+    old = r["loader_old"]
+    print(f"  old path (decode on access, main process): {old['img_per_s']:.0f} img/s "
+          f"({old['main_cpu_ms_per_img']:.2f} ms CPU per image)")
+    print(f"  ratios to the old path: loader x{r['speedup_loader']:.0f}, cache build "
+          f"x{r['speedup_build']:.1f}")
     return 0

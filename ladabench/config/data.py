@@ -22,6 +22,10 @@ class DataConfig(StrictModel):
     ``root`` None means ``default_data_root()`` (``$LADABENCH_DATA`` or ``~/.cache/ladabench/data``).
     ``split``: "train" / "test" (digits: per class first 400 / last 100; cifar10: the official
     splits) or "all" (digits only); a folder data set is one split ("train").
+    ``cache``: a folder data set is decoded once into a memory-mapped uint8 cache at
+    ``resolution`` (under ``$LADABENCH_CACHE/decoded/``); false decodes every image on access.
+    ``workers``: DataLoader worker processes for training (None: 0, except for a folder decoded
+    on access on a GPU: up to 4). Neither changes a pixel (both are left out of the config hash).
     """
 
     name: str = "digits"
@@ -32,3 +36,5 @@ class DataConfig(StrictModel):
     download: bool = False
     split: Split = "train"
     resize_filter: ResizeFilter = "bilinear"
+    cache: bool = True
+    workers: int | None = Field(default=None, ge=0)

@@ -1,7 +1,8 @@
 """The resolved run config (architecture.md contract 1): one nested, typed, frozen object.
 
 ``config_hash`` hashes the canonical JSON of the config without machine-specific fields
-(data root, device, inception weights path), so the same experiment has the same hash anywhere.
+(data root, data cache and loader workers, device, inception weights path), so the same
+experiment has the same hash anywhere.
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from ladabench.core.rundir import SAFE_NAME, RunDir
 from ladabench.core.schema import YAMLLimitError, StrictModel, load_yaml, parse_model, parse_yaml
 
 #: run-config key paths that differ between machines but not between experiments (left out of
-#: the config hash)
-MACHINE_KEYS = (("data", "root"), ("train", "device"), ("eval", "inception_weights"))
+#: the config hash): where the data is, how it is read, the device, the weights file
+MACHINE_KEYS = (("data", "root"), ("data", "cache"), ("data", "workers"), ("train", "device"),
+                ("eval", "inception_weights"))
 
 
 class RunConfig(StrictModel):

@@ -106,6 +106,8 @@ class ImageSource(ABC):
     """
 
     splits: tuple[str, ...] = ("train",)
+    #: True when every read decodes a file (the loader then gives it worker processes)
+    decodes_on_access: bool = False
 
     def __init__(self, cfg: DataConfig) -> None:
         if cfg.split not in self.splits:
@@ -128,6 +130,11 @@ class ImageSource(ABC):
     def images(self, indices: torch.Tensor) -> torch.Tensor:
         """uint8 ``(B, 3, R, R)`` for int64 ``indices: (B,)``; in-memory sources gather at once."""
         return torch.stack([self.image(int(i)) for i in indices])
+
+    def prepare(self) -> None:
+        """Make the images fast to read before many are read (a folder decodes into its cache).
+        Called by ``build_dataset``/``build_uint8_dataset`` in the main process, before any
+        DataLoader worker starts."""
 
 
 def _check_source(cls: type) -> None:

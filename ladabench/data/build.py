@@ -20,6 +20,7 @@ def build_source(data_cfg: DataConfig) -> ImageSource:
 
 def _dataset(data_cfg: DataConfig, uint8: bool) -> ImageDataset:
     source = build_source(data_cfg)
+    source.prepare()
     return ImageDataset(source, subset_indices(len(source), data_cfg.fraction, data_cfg.subset_seed), uint8)
 
 
@@ -59,15 +60,16 @@ def real_images_uint8(data_cfg: DataConfig, n: int | None = None, seed: int = 0)
     return ds.source.images(torch.from_numpy(ds.indices[picks])).contiguous()
 
 
-def dataset_fingerprint(data_cfg: DataConfig) -> str:
+def dataset_fingerprint(data_cfg: DataConfig, source: ImageSource | None = None) -> str:
     """sha256 (hex) identifying the exact pixels :func:`build_dataset` yields.
 
     Hashes the source's content id (array bytes for digits, file bytes for CIFAR-10, the sorted
     relative paths and sizes for folders) with resolution, resize filter and the subset (fraction,
     and the seed only when fraction < 1). Independent of paths, dates and the alias name, so the
-    same data gives the same key on every machine (the real-statistics cache key).
+    same data gives the same key on every machine (the real-statistics cache key). ``source``:
+    the data set already built for ``data_cfg`` (a folder is then not listed again).
     """
-    source = build_source(data_cfg)
+    source = source if source is not None else build_source(data_cfg)
     key = {
         "content": source.content_id(),
         "resolution": data_cfg.resolution,

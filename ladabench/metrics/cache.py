@@ -1,40 +1,26 @@
-"""Where metrics keep their files, and content-addressed cache keys.
+"""Where metrics keep their files, and the real-statistics cache key.
 
-The cache folder is ``$LADABENCH_CACHE`` (default ``~/.cache/ladabench``): the digit classifier,
-downloaded weights without a torch-hub home, and torch-fidelity's feature/statistics cache under
-``fidelity/``. Keys are hashes of everything that determines the cached value (StyleGAN2-ADA
-style), never a bare name (torch-fidelity's own cache keys by name only).
+Under the cache folder (``ladabench.core.cache``: ``$LADABENCH_CACHE``, default
+``~/.cache/ladabench``): the digit classifier, downloaded weights without a torch-hub home, and
+torch-fidelity's feature/statistics cache under ``fidelity/``. Keys are hashes of everything that
+determines the cached value (StyleGAN2-ADA style), never a bare name (torch-fidelity's own cache
+keys by name only).
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 from pathlib import Path
-from typing import Any
 
-#: environment variable naming the metrics cache folder
-CACHE_ENV = "LADABENCH_CACHE"
+from ladabench.core.cache import CACHE_ENV, cache_dir, content_key
+
+__all__ = ["CACHE_ENV", "cache_dir", "content_key", "fidelity_cache_dir", "real_stats_cache_name"]
 
 log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """``$LADABENCH_CACHE`` if set, else ``~/.cache/ladabench`` (created on demand by writers)."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "ladabench"
 
 
 def fidelity_cache_dir() -> Path:
     """torch-fidelity's ``cache_root`` for ladabench inputs (real features and FID statistics)."""
     return cache_dir() / "fidelity"
-
-
-def content_key(fields: dict[str, Any]) -> str:
-    """sha256 hex of the canonical JSON of ``fields`` (sorted keys, no whitespace)."""
-    blob = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def real_stats_cache_name(

@@ -101,7 +101,7 @@ def real_set(data_cfg: DataConfig, n_real: int, extractor: Extractor, weights_sh
     picks = np.arange(n) if n == len(full) else np.sort(
         np.random.RandomState(REAL_SEED).choice(len(full), n, replace=False)
     )
-    fingerprint = dataset_fingerprint(data_cfg)
+    fingerprint = dataset_fingerprint(data_cfg, full.source)  # no second walk of a folder
     name = real_stats_cache_name(
         dataset=data_cfg.name,
         dataset_fingerprint=fingerprint,

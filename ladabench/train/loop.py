@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ladabench.config import RunConfig
 from ladabench.core.io import append_jsonl
+from ladabench.data.loader import device_batches, image_loader
 from ladabench.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
 from ladabench.core.rundir import RunDir
@@ -102,16 +103,10 @@ class Trainer:
 
     def batches(self):
         sampler = EpochBatchSampler(len(self.s.dataset), self.t.batch_size, self.t.seed, self.step)
-        loader = torch.utils.data.DataLoader(
-            self.s.dataset, batch_sampler=sampler, num_workers=0,
-            pin_memory=self.device.type == "cuda",
-            # its own generator: a DataLoader iterator draws a base seed, which must not shift
-            # the global stream (z, DiffAugment) when a resumed run creates a new iterator
-            generator=torch.Generator().manual_seed(self.t.seed),
-        )
+        loader = image_loader(self.s.dataset, sampler, self.device,
+                              workers=self.cfg.data.workers, seed=self.t.seed)
         fmt = torch.channels_last if self.t.channels_last else torch.contiguous_format
-        for batch in loader:
-            yield batch.to(self.device, non_blocking=True).contiguous(memory_format=fmt)
+        yield from device_batches(loader, self.device, fmt)
 
     def train(self, should_stop: Callable[[], bool] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:

@@ -40,3 +40,31 @@ def test_scaling_flag_dispatches_to_the_scaling_sweep(monkeypatch):
 def test_bad_device_names_the_flag(capsys):
     assert main(["bench", "--preset", "tiny_32", "--device", "gpu0"]) == 2
     assert "--device: 'gpu0' is not a torch device" in capsys.readouterr().err
+
+
+def test_data_flag_runs_the_data_pipeline_benchmark(monkeypatch, capsys):
+    import ladabench.measure.data_pipeline as data_pipeline
+
+    seen = []
+
+    def fake(**kwargs):
+        seen.append(kwargs)
+        return {"images": 10, "png_size": 32, "png_mean_bytes": 2000, "resolution": 16, "batch": 4,
+                "device": "cpu", "cpu": "x86_64", "cores": 2, "threads": 1, "repeats": 1,
+                "load_avg_before": 1.0, "load_avg_after": 1.5, "torch": "t", "pillow": "p",
+                "build": {"img_per_s": 250.0, "seconds": 0.04, "processes": 2,
+                          "cpu_ms_per_img": 4.0, "img_per_s_idle_estimate": 500.0},
+                "loader_cached": {"0": {"img_per_s": 9000.0, "main_cpu_ms_per_img": 0.1}},
+                "loader_old": {"img_per_s": 90.0, "main_cpu_ms_per_img": 11.0},
+                "speedup_loader": 100.0, "speedup_build": 2.8}
+
+    monkeypatch.setattr(data_pipeline, "bench_data", fake)
+    assert main(["bench", "--data", "--data-images", "10", "--data-workers", "0", "2",
+                 "--device", "cpu"]) == 0
+    assert seen[0]["images"] == 10 and seen[0]["workers"] == (0, 2) and seen[0]["resolution"] == 64
+    out = capsys.readouterr().out
+    assert "cache build (2 processes): 250 img/s (0.0 s; 4.00 ms CPU per image, so about 500 " \
+           "img/s on 2 idle cores)" in out
+    assert "loader from the cache, 0 workers: 9000 img/s" in out and "x100" in out
+    assert main(["bench", "--data", "--data-workers", "-1", "--device", "cpu"]) == 2
+    assert "--data-workers: expected counts >= 0, got [-1]" in capsys.readouterr().err

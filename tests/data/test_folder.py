@@ -1,11 +1,17 @@
-"""ladabench/data/folder.py: recursive png/jpg folders, resize, range, errors, aliases."""
+"""ladabench/data/folder.py: recursive png/jpg folders, resize, range, errors, aliases; the
+decoded cache's key, its pixels against decoding on access, unreadable files."""
+import os
+import shutil
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from ladabench.config import DataConfig
-from ladabench.data import build_dataset
+from ladabench.data import build_dataset, build_source, build_uint8_dataset
+from ladabench.data.decoded import IMAGES, decoded_dir
+from ladabench.data.folder import decode_image
 from ladabench.core.errors import ConfigError, DataError
 
 
@@ -28,7 +34,7 @@ def folder(tmp_path):
 
 def test_images_sorted_resized_and_scaled(folder):
     ds = build_dataset(DataConfig(name="folder", root=str(folder), resolution=16))
-    assert [rel for rel, _ in ds.source.files] == ["a/x.jpg", "a/y.JPEG", "b.png", "grey.png"]
+    assert [f.rel for f in ds.source.files] == ["a/x.jpg", "a/y.JPEG", "b.png", "grey.png"]
     for i in range(len(ds)):
         assert ds[i].shape == (3, 16, 16) and ds[i].dtype == torch.float32
         assert ds[i].min() >= -1 and ds[i].max() <= 1
@@ -77,8 +83,82 @@ def test_only_train_split(folder):
         build_dataset(DataConfig(name="folder", root=str(folder), split="test"))
 
 
-def test_unreadable_image_names_the_file(tmp_path):
-    (tmp_path / "broken.png").write_bytes(b"garbage")
-    ds = build_dataset(DataConfig(name="folder", root=str(tmp_path)))
-    with pytest.raises(DataError, match=rf"{tmp_path}/broken.png: cannot read image"):
-        ds[0]
+
+
+def _photos(root, n=12, seed=0):
+    """``n`` PNG/JPEG files of mixed sizes, modes and aspect ratios (smooth colours plus noise)."""
+    rng = np.random.RandomState(seed)
+    for i in range(n):
+        h, w = rng.randint(20, 70, 2)
+        base = np.asarray(Image.fromarray(rng.randint(0, 256, (3, 3, 3), np.uint8)).resize((w, h)))
+        img = np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+        kind = i % 4
+        path = root / f"{i:02d}.{'jpg' if kind == 1 else 'png'}"
+        im = Image.fromarray(img)
+        im = im.convert("L") if kind == 2 else im.convert("RGBA") if kind == 3 else im
+        _save(path, np.asarray(im))
+    return root
+
+
+def _cache_name(root, **cfg):
+    cfg = {"name": "folder", "root": str(root), "resolution": 16, **cfg}
+    return build_source(DataConfig(**cfg)).cache_name()
+
+
+def test_cache_key_follows_the_files_the_resolution_and_the_filter(tmp_path):
+    root = _photos(tmp_path / "imgs")
+    key = _cache_name(root)
+    assert _cache_name(root) == key
+    assert _cache_name(root, fraction=0.5, workers=3) == key  # same decoded pixels
+    assert _cache_name(root, resolution=8) != key
+    assert _cache_name(root, resize_filter="bicubic_antialias") != key
+    moved = shutil.copytree(root, tmp_path / "elsewhere")  # copy2 keeps sizes and dates
+    assert _cache_name(moved) == key
+
+    path = root / "05.jpg"
+    stat = os.stat(path)
+    other = np.asarray(Image.open(root / "04.png").convert("RGB").resize((9, 9)))
+    _save(path, other)  # new content
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert _cache_name(root) != key
+    edited = _cache_name(root)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000))  # touched: maybe edited
+    assert _cache_name(root) not in (key, edited)
+    touched = _cache_name(root)
+    _save(root / "new.png", other)
+    assert _cache_name(root) not in (key, edited, touched)
+
+
+@pytest.mark.parametrize("resolution, resize_filter", [(16, "bilinear"), (32, "bicubic_antialias"),
+                                                       (64, "bilinear_antialias")])
+def test_cached_pixels_equal_decoding_on_access_bit_for_bit(tmp_path, resolution, resize_filter):
+    root = _photos(tmp_path / "imgs")
+    cfg = DataConfig(name="folder", root=str(root), resolution=resolution, resize_filter=resize_filter)
+    cached = build_uint8_dataset(cfg)
+    direct = build_uint8_dataset(cfg.model_copy(update={"cache": False}))
+    assert len(cached) == len(direct) == 12
+    assert decoded_dir(cached.source.cache_name()).joinpath(IMAGES).is_file()
+    assert direct.source._pixels is None  # decoding on access: nothing cached
+    every = torch.arange(12)
+    batch = cached.source.images(every)
+    assert batch.shape == (12, 3, resolution, resolution) and batch.dtype == torch.uint8
+    assert torch.equal(batch, direct.source.images(every))
+    for i in range(12):
+        path = str(root / cached.source.files[i].rel)
+        assert torch.equal(cached[i], torch.from_numpy(decode_image(path, resolution, resize_filter)))
+    assert torch.equal(build_dataset(cfg)[7], build_dataset(cfg.model_copy(update={"cache": False}))[7])
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_an_unreadable_image_is_one_line_naming_the_file(tmp_path, cache):
+    root = _photos(tmp_path / "imgs", n=8)
+    (root / "03.png").write_bytes(b"garbage")
+    (root / "06.png").write_bytes((root / "04.png").read_bytes()[:60])  # truncated
+    cfg = DataConfig(name="folder", root=str(root), resolution=8, cache=cache)
+    with pytest.raises(DataError) as err:
+        build_dataset(cfg)[3]
+    assert str(err.value).startswith(f"{root}/03.png: cannot read image (")
+    assert "\n" not in str(err.value)
+    (root / "03.png").unlink()
+    with pytest.raises(DataError, match=rf"^{root}/06.png: cannot read image \([^\n]*\)$"):
+        build_dataset(cfg)[5]

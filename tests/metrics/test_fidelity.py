@@ -88,3 +88,31 @@ def test_fid_kid_equal_numpy_on_the_same_features(results):
     assert other["kid"]["value"] == pytest.approx(kid_mean, rel=1e-3)
     assert other["kid"]["std"] == pytest.approx(kid_std, rel=1e-3)
     assert other["fid"]["value"] > 1.0  # a random map is far from digits: equality is not trivial
+
+
+def test_a_folder_real_set_lists_the_folder_once_and_reads_the_decoded_cache(tmp_path, monkeypatch):
+    from PIL import Image
+
+    import ladabench.data.folder as folder
+    from ladabench.config import DataConfig
+    from ladabench.core.cache import CACHE_ENV
+    from ladabench.data import build_uint8_dataset
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    rng = np.random.RandomState(0)
+    for i in range(20):
+        Image.fromarray(rng.randint(0, 256, (16, 16, 3), np.uint8)).save(tmp_path / f"{i:02d}.png")
+    cfg = DataConfig(name="folder", root=str(tmp_path), resolution=8)
+    trained_on = build_uint8_dataset(cfg)  # training decoded the folder into the cache
+    walks, listing = [], folder.list_images
+    monkeypatch.setattr(folder, "list_images", lambda root: walks.append(root) or listing(root))
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the real set decoded a file instead of reading the cache")
+
+    monkeypatch.setattr(folder, "decode_image", no_decoding)
+    real = real_set(cfg, 12, get_extractor("digits-cnn"), "unused")
+    assert walks == [tmp_path]  # fingerprint and images from one listing
+    assert real.n == 12 and len(real.images) == 12
+    for item, i in zip(real.images, real.images.indices):
+        assert torch.equal(item, trained_on[i])
