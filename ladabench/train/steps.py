@@ -32,6 +32,9 @@ class Models:
     opt_D: torch.optim.Optimizer
     #: called after each G step (EMA update); may be None
     after_g_step: Callable[[], None] | None = None
+    #: D for the real images of an R1 step, whose graph R1 differentiates twice: the eager
+    #: module when ``D`` is compiled (AOTAutograd has no double backward); None = ``D``
+    D_r1: nn.Module | None = None
 
 
 def autocast_ctx(cfg: TrainConfig, device: torch.device):
@@ -62,10 +65,12 @@ def d_step(
         real_in, fake_in = diff_augment(real, cfg.diffaug), diff_augment(fake, cfg.diffaug)
     else:
         real_in, fake_in = real, fake
+    D_real = m.D
     if do_r1:
         real_in = real_in.detach().requires_grad_(True)
+        D_real = m.D_r1 if m.D_r1 is not None else m.D
     with autocast_ctx(cfg, real.device):
-        real_logits = m.D(real_in).float()  # (B, 25)
+        real_logits = D_real(real_in).float()  # (B, 25)
         fake_logits = m.D(fake_in).float()
     l_real, l_fake = d_loss_nsl(real_logits, fake_logits)
     total = l_real + l_fake
