@@ -7,8 +7,9 @@ Each returns its statistics as on-device 0-dim tensors (no host sync). Semantics
 - with bCR: adversarial loss and R1 on un-augmented images; the augmented copies of real and fake
   are concatenated (2B) and passed through D once; the G step does not augment.
 Overhead cuts that keep the maths: G runs under ``no_grad`` in the D step (its output is a
-constant there); D's parameters do not require grad during the G step (only the input gradient
-is needed); gradients are freed with ``set_to_none``.
+constant there); the D step's backward asks for D's parameters only (not for the reals, which
+require grad for R1); D's parameters do not require grad during the G step (only the input
+gradient is needed); gradients are freed with ``set_to_none``.
 """
 from __future__ import annotations
 
@@ -83,7 +84,9 @@ def d_step(
             real_aug, fake_aug = m.D(aug).float().chunk(2)
         cr = bcr_loss(real_logits, fake_logits, real_aug, fake_aug)
         total = total + cfg.cr_weight * cr
-    total.backward()
+    # only D's parameters: the reals require grad for R1, and their gradient (through the stem
+    # and R1's double backward) would be computed for nothing
+    total.backward(inputs=list(m.D.parameters()))
     grad_norms = norms()
     m.opt_D.step()
     stats = {
