@@ -10,12 +10,12 @@ Next to the speed, the distance to the machine's limit: the step's matrix-produc
 (torch's FLOP formulas for matmuls and convolutions, forward, backward and R1's double
 backward)
 divided by the step time, as a share of a large matmul timed in the same process in the step's
-compute dtype; and the peak memory of building and running the step (CPU: growth of the
-process's peak resident set size; CUDA: peak allocated by torch).
+compute dtype; and the peak memory of building the models and running the train steps (CPU:
+peak resident set size minus the size before, the peak reset first; CUDA: peak allocated by
+torch).
 """
 from __future__ import annotations
 
-import resource
 import statistics
 import time
 from dataclasses import dataclass
@@ -143,17 +143,24 @@ def mean_step_flops(bench: BenchStep, t) -> float:
     return (with_r1 + (t.r1_interval - 1) * bench.count_flops(False)) / t.r1_interval
 
 
-def _rss_bytes() -> int:
-    """Current resident set size of this process (Linux), 0 where unknown."""
+def _proc_status_bytes(key: str) -> int:
+    """A ``kB`` field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"/proc/self/status has no {key}")
+
+
+def _reset_peak_rss() -> int | None:
+    """Reset the process's peak RSS to its current RSS (Linux ``clear_refs`` 5) and return that
+    RSS; None where the kernel does not allow it (then no CPU memory figure is reported)."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * resource.getpagesize()
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _proc_status_bytes("VmRSS")
     except OSError:
-        return 0
-
-
-def _peak_rss_bytes() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+        return None
 
 
 def measure_throughput(
@@ -174,15 +181,17 @@ def measure_throughput(
     check_device_options(t, device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    rss_before = _rss_bytes()
+    rss_before = _reset_peak_rss()
     bench = bench_step(cfg, device)
     for _ in range(warmup):
         bench.train_step()
     step_s, step_cpu = _timed(bench.train_step, steps, device)
     if device.type == "cuda":
         memory, memory_kind = torch.cuda.max_memory_allocated(device), "cuda max allocated"
+    elif rss_before is not None:
+        memory, memory_kind = _proc_status_bytes("VmHWM") - rss_before, "cpu peak rss growth"
     else:
-        memory, memory_kind = _peak_rss_bytes() - rss_before, "cpu peak rss growth"
+        memory, memory_kind = None, "unavailable (the kernel refused to reset the peak RSS)"
     for _ in range(warmup):
         bench.g_forward()
     g_s, _ = _timed(bench.g_forward, steps, device)

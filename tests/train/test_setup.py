@@ -1,4 +1,5 @@
-"""Device resolution, device-dependent checks, and the channels_last departure keeping the maths."""
+"""Device resolution, device-dependent checks, and the departures (channels_last, compile) that
+keep the maths."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,8 @@ import torch
 from ladabench.config import RunConfig
 from ladabench.errors import ConfigError
 from ladabench.train.config import TrainConfig
-from ladabench.train.setup import build_setup, check_device_options, resolve_device
+from ladabench.train import setup
+from ladabench.train.setup import SlowOptionWarning, build_setup, check_device_options, resolve_device
 
 from .tiny import tiny_overrides
 
@@ -20,8 +22,29 @@ def test_device_resolution_and_errors():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="'cuda' requested but CUDA is not available"):
             resolve_device("cuda")
-    with pytest.raises(ConfigError, match="train.amp: 'bf16' autocast is a GPU option"):
-        check_device_options(TrainConfig(amp="bf16"), torch.device("cpu"))
+    with pytest.raises(ConfigError, match="train.tf32: TensorFloat-32 is a CUDA option; device is cpu"):
+        check_device_options(TrainConfig(tf32=True), torch.device("cpu"))
+
+
+@pytest.mark.parametrize("support", ["amx", "avx512_bf16", None])
+def test_bf16_on_a_cpu_warns_only_without_bf16_instructions(support, monkeypatch, recwarn):
+    monkeypatch.setattr(setup, "cpu_bf16_support", lambda: support)
+    check_device_options(TrainConfig(amp="bf16"), torch.device("cpu"))
+    slow = [w for w in recwarn if issubclass(w.category, SlowOptionWarning)]
+    assert len(slow) == (support is None)
+    if slow:
+        assert "no AMX, no AVX512-BF16" in str(slow[0].message)
+
+
+def test_cpu_bf16_support_reads_the_cpu_flags():
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    expected = "amx" if "amx_tile" in flags else "avx512_bf16" if "avx512_bf16" in flags else None
+    assert setup.cpu_bf16_support() == expected
 
 
 def test_channels_last_is_a_layout_change_only():
