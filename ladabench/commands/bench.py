@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--r1-interval", type=int, default=1,
                         help="lazy R1 every k D steps (departure; paper: 1)")
     parser.add_argument("--compile", action="store_true",
-                        help="torch.compile G, and D except the R1 pass (departure)")
+                        help="torch.compile G, and D except in R1 steps (departure)")
     parser.add_argument("--channels-last", action="store_true", help="NHWC layout (departure)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU intra-op threads (default: torch's; on a shared machine 1 "
@@ -85,7 +85,9 @@ def print_result(r: dict, attention: str) -> None:
           f"{r['steps']}, {r['cpu_s_per_step']:.2f} s process CPU time)")
     print(f"  achieved {r['achieved_gflop_per_s']:.1f} GFLOP/s "
           f"({r['train_gflop_per_step']:.1f} GFLOP of matmuls/convolutions per step) = "
-          f"{r['peak_share']:.0%} of a {r['peak_dtype']} matmul timed now "
-          f"({r['matmul_peak_gflop_per_s']:.1f} GFLOP/s)")
-    print(f"  peak memory: {r['peak_memory_bytes'] / 2**20:.0f} MiB ({r['peak_memory_kind']})")
+          f"{r['peak_share']:.0%} of the best matmul timed now ({r['peak_dtype']}, "
+          f"{r['matmul_peak_gflop_per_s']:.1f} GFLOP/s)")
+    memory = r["peak_memory_bytes"]
+    print(f"  peak memory: {'-' if memory is None else f'{memory / 2**20:.0f} MiB'} "
+          f"({r['peak_memory_kind']})")
     print(f"  G forward (EMA, no grad): {r['g_forward_img_per_s']:.1f} img/s")

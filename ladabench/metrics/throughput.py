@@ -9,8 +9,9 @@ batch of real images, so train img/s = batch / seconds per (D + G) iteration.
 Next to the speed, the distance to the machine's limit: the step's matrix-product FLOPs
 (torch's FLOP formulas for matmuls and convolutions, forward, backward and R1's double
 backward)
-divided by the step time, as a share of a large matmul timed in the same process in the step's
-compute dtype; and the peak memory of building the models and running the train steps (CPU:
+divided by the step time, as a share of a large matmul timed in the same process (fp32, or the
+faster of fp32 and bf16 when the step autocasts to bf16 on a device with bf16 instructions);
+and the peak memory of building the models and running the train steps (CPU:
 peak resident set size minus the size before, the peak reset first; CUDA: peak allocated by
 torch).
 """
@@ -76,7 +77,7 @@ def _timed(fn: Callable[[], Any], steps: int, device: torch.device) -> tuple[flo
 
 
 def matmul_peak_flops(device: torch.device, dtype: torch.dtype = torch.float32,
-                      rounds: int = 5) -> float:
+                      rounds: int = 3) -> float:
     """FLOP/s of the fastest of ``rounds`` square matmuls (``PEAK_MATMUL_SIZE``) in ``dtype``:
     what this device reaches on the best case of the work a training step is made of."""
     n = PEAK_MATMUL_SIZE.get(device.type, 2048)
@@ -143,6 +144,13 @@ def mean_step_flops(bench: BenchStep, t) -> float:
     return (with_r1 + (t.r1_interval - 1) * bench.count_flops(False)) / t.r1_interval
 
 
+def _fast_bf16(device: torch.device) -> bool:
+    """bf16 matmuls can beat fp32 here (a GPU, or a CPU with AMX / AVX512-BF16)."""
+    from ladabench.train.setup import cpu_bf16_support
+
+    return device.type != "cpu" or cpu_bf16_support() is not None
+
+
 def _proc_status_bytes(key: str) -> int:
     """A ``kB`` field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in bytes."""
     with open("/proc/self/status") as f:
@@ -196,8 +204,9 @@ def measure_throughput(
         bench.g_forward()
     g_s, _ = _timed(bench.g_forward, steps, device)
     flops = mean_step_flops(bench, t)
-    peak_dtype = torch.bfloat16 if t.amp == "bf16" else torch.float32
-    peak = matmul_peak_flops(device, peak_dtype)
+    dtypes = (torch.float32, torch.bfloat16) if t.amp == "bf16" and _fast_bf16(device) else (
+        torch.float32,)
+    peak, peak_dtype = max(((matmul_peak_flops(device, d), d) for d in dtypes), key=lambda p: p[0])
     return {
         "preset": cfg.model.preset, "g_attention": cfg.model.g_attention,
         "d_attention": cfg.model.d_attention,

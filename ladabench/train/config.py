@@ -47,7 +47,7 @@ class TrainConfig(StrictModel):
     #: TensorFloat-32 matmuls and convolutions on CUDA (what TF did by default on Ampere GPUs,
     #: where the reference was trained); off = strict fp32, also for cuDNN convolutions
     tf32: bool = False
-    #: torch.compile of G everywhere and of D for every pass R1 does not differentiate twice
+    #: torch.compile of G, and of D in the G step and in D steps without R1 (no double backward)
     compile: bool = False
     channels_last: bool = False
     #: fixed-z sample grid size (images) and how many of them get attention-map plots

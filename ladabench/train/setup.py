@@ -2,9 +2,9 @@
 
 Optional departures from the paper (each off by default, TrainConfig; docs/performance.md):
 ``amp: bf16`` (autocast; on a CPU without bf16 instructions it warns that it is slow),
-``tf32`` (CUDA), ``compile`` (``torch.compile`` of G, and of D for every pass except the R1
-pass: AOTAutograd has no double backward, so the real images of an R1 step go through the eager
-D), ``channels_last`` (NHWC memory layout), ``r1_interval > 1`` (lazy R1, weight × interval on
+``tf32`` (CUDA), ``compile`` (``torch.compile`` of G, and of D in the G step and in D steps
+without R1: AOTAutograd has no double backward, so a D step that computes R1 runs the eager D),
+``channels_last`` (NHWC memory layout), ``r1_interval > 1`` (lazy R1, weight × interval on
 the steps that compute it, as StyleGAN2).
 """
 from __future__ import annotations

@@ -49,5 +49,5 @@ def test_bench_prints_speed_share_of_peak_and_memory(capsys, one_torch_thread):
                  "--device", "cpu"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "GFLOP/s" in out and "of a float32 matmul timed now" in out
+    assert "GFLOP/s" in out and "of the best matmul timed now (float32" in out
     assert "peak memory:" in out and "(cpu peak rss growth)" in out

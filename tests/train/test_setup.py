@@ -62,3 +62,21 @@ def test_channels_last_is_a_layout_change_only():
         states.append({k: v.float().contiguous() for k, v in s.G_ema.state_dict().items()})
     for k, v in states[0].items():
         torch.testing.assert_close(states[1][k], v, rtol=1e-4, atol=1e-5, msg=k)
+
+
+@pytest.mark.slow
+def test_compile_trains_with_r1_every_step_and_keeps_the_maths():
+    """torch.compile with R1 on (no double backward in AOTAutograd: R1 steps run the eager D,
+    the G step the compiled one): three steps equal the eager run's to float rounding."""
+    states = []
+    for compiled in (False, True):
+        cfg = RunConfig.model_validate(tiny_overrides(compile=compiled, deterministic=False))
+        s = build_setup(cfg, torch.device("cpu"), dataset=[])
+        gen = torch.Generator().manual_seed(1)
+        for _ in range(3):
+            real = torch.rand(8, 3, 32, 32, generator=gen) * 2 - 1
+            s.d_step(real, do_r1=True)
+            s.g_step()
+        states.append({**s.G_ema.state_dict(), **{f"D.{k}": v for k, v in s.D.state_dict().items()}})
+    for k, v in states[0].items():
+        torch.testing.assert_close(states[1][k], v, rtol=1e-3, atol=1e-4, msg=k)
