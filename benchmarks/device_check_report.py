@@ -68,7 +68,7 @@ def markdown(report: dict) -> str:
         mem = r.get("peak_memory_bytes")
         lines.append(
             f"| {row['preset']} | {row['mode']} | {r.get('batch', '–')} "
-            f"| {_fmt(r.get('train_img_per_s'), '.1f')} | {_fmt(r.get('g_forward_img_per_s'), '.1f')} "
+            f"| {_fmt(r.get('train_img_per_s'), '.3g')} | {_fmt(r.get('g_forward_img_per_s'), '.3g')} "
             f"| {_fmt(r.get('achieved_gflop_per_s'), '.0f')} | {_fmt(r.get('peak_share'), '.0%')} "
             f"| {_fmt(None if mem is None else mem / 2**20, '.0f')} | {row['status']} |")
     t = report["training"]

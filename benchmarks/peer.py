@@ -50,6 +50,10 @@ class BadInput(Exception):
     """A missing folder, file or dependency (exit 2)."""
 
 
+class NotTheSameModel(Exception):
+    """The parameter counts differ (exit 1)."""
+
+
 def load_official(folder: Path) -> tuple[ModuleType, ModuleType]:
     """The official ``model`` and ``diffaug`` modules, loaded from ``folder`` under private names."""
     modules = []
@@ -179,6 +183,8 @@ def measure(args: argparse.Namespace) -> dict:
     ours = ladabench_step(args.batch)
     params = {"official": {"G": count(official.G), "D": count(official.D)},
               "ladabench": {"G": count(ours.setup.G), "D": count(ours.setup.D)}}
+    if params["official"] != params["ladabench"]:
+        raise NotTheSameModel(f"parameter counts (G, D) differ: {params}")
     load_before = os.getloadavg()
     train = alternate(official.train_step, ours.train_step, args.steps, args.warmup)
     g_fwd = alternate(official.g_forward, ours.g_forward, args.steps, args.warmup)
@@ -186,7 +192,7 @@ def measure(args: argparse.Namespace) -> dict:
     (t_off, t_ours), (g_off, g_ours) = train["wall"], g_fwd["wall"]
     return {
         "preset": PRESET, "batch": args.batch, "steps": args.steps, "warmup": args.warmup,
-        "params": params, "params_match": params["official"] == params["ladabench"],
+        "params": params,
         "official_train_img_per_s": args.batch / med(t_off),
         "ladabench_train_img_per_s": args.batch / med(t_ours),
         "train_ratio": med(t_off) / med(t_ours),
@@ -240,10 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as e:
         print(f"peer.py: error: {e}", file=sys.stderr)
         return 2
-    print(json.dumps(result, sort_keys=True)) if args.json else report(result)
-    if not result["params_match"]:
-        print("peer.py: parameter counts differ: not the same model", file=sys.stderr)
+    except NotTheSameModel as e:
+        print(f"peer.py: not the same model: {e}", file=sys.stderr)
         return 1
+    print(json.dumps(result, sort_keys=True)) if args.json else report(result)
     return 0
 
 
