@@ -6,14 +6,12 @@ The timed train step is exactly the training engine's (``ladabench.train.steps``
 with the EMA update, on random "real" images (data loading is not measured). One step = one
 batch of real images, so train img/s = batch / seconds per (D + G) iteration.
 
-Next to the speed, the distance to the machine's limit: the step's matrix-product FLOPs
-(torch's FLOP formulas for matmuls and convolutions, forward, backward and R1's double
-backward)
-divided by the step time, as a share of a large matmul timed in the same process (fp32, or the
-faster of fp32 and bf16 when the step autocasts to bf16 on a device with bf16 instructions);
-and the peak memory of building the models and running the train steps (CPU:
-peak resident set size minus the size before, the peak reset first; CUDA: peak allocated by
-torch).
+Next to the speed, the distance to the machine's limit: the step's matrix-product FLOPs (torch's
+FLOP formulas for matmuls and convolutions, forward, backward and R1's double backward) divided
+by the step time, as a share of a large matmul timed in the same process (fp32, or the faster of
+fp32 and bf16 when the step autocasts to bf16 on a device with bf16 instructions); and the peak
+memory of building the models and running the train steps (CPU: peak resident set size minus
+the size before, the peak reset first; CUDA: peak allocated by torch).
 """
 from __future__ import annotations
 
@@ -30,6 +28,7 @@ from ladabench.config import RunConfig
 from ladabench.provenance import device_name
 
 if TYPE_CHECKING:
+    from ladabench.train.config import TrainConfig
     from ladabench.train.setup import TrainSetup
 
 #: side of the square matmul whose speed stands for the device's peak (per device type)
@@ -94,7 +93,7 @@ class BenchStep:
     setup: "TrainSetup"
     train_step: Callable[[], None]
     g_forward: Callable[[], None]
-    #: one train step (with or without R1) on the eager modules under ``MatmulFlops``;
+    #: one more train step (with or without R1) on the eager modules under ``MatmulFlops``;
     #: returns its FLOPs
     count_flops: Callable[[bool], int]
 
@@ -134,7 +133,7 @@ def bench_step(cfg: RunConfig, device: torch.device) -> BenchStep:
     return BenchStep(s, train_step, g_forward, count_flops)
 
 
-def mean_step_flops(bench: BenchStep, t) -> float:
+def mean_step_flops(bench: BenchStep, t: "TrainConfig") -> float:
     """Matrix-product FLOPs of the average step: R1 steps weigh ``1 / r1_interval``."""
     if t.r1_weight == 0:
         return float(bench.count_flops(False))

@@ -74,9 +74,10 @@ def set_fp32_precision(t: TrainConfig, device: torch.device) -> None:
     """CUDA fp32 matmuls and cuDNN convolutions: TF32 when ``tf32`` is on, else IEEE fp32
     (cuDNN convolutions would otherwise use TF32 by PyTorch's default)."""
     if device.type == "cuda":
-        precision = "tf32" if t.tf32 else "ieee"
-        torch.backends.cuda.matmul.fp32_precision = precision
-        torch.backends.cudnn.conv.fp32_precision = precision
+        # the allow_tf32 flags, not the newer fp32_precision ones: torch refuses to read the old
+        # flags once the new ones were set, and other code (evaluation libraries) may read them
+        torch.backends.cuda.matmul.allow_tf32 = t.tf32
+        torch.backends.cudnn.allow_tf32 = t.tf32
 
 
 def seed_everything(t: TrainConfig) -> None:

@@ -26,6 +26,18 @@ def test_device_resolution_and_errors():
         check_device_options(TrainConfig(tf32=True), torch.device("cpu"))
 
 
+def test_tf32_sets_both_cuda_flags_and_off_means_strict_fp32(monkeypatch):
+    """Setting the flags needs no GPU; cuDNN convolutions default to TF32 in PyTorch, so off
+    must switch them off too. A CPU run leaves the flags alone."""
+    for flag in (torch.backends.cuda.matmul, torch.backends.cudnn):
+        monkeypatch.setattr(flag, "allow_tf32", flag.allow_tf32)  # restored after the test
+    for on in (True, False):
+        setup.set_fp32_precision(TrainConfig(tf32=on), torch.device("cuda"))
+        assert torch.backends.cuda.matmul.allow_tf32 is on and torch.backends.cudnn.allow_tf32 is on
+    setup.set_fp32_precision(TrainConfig(tf32=True), torch.device("cpu"))
+    assert not torch.backends.cuda.matmul.allow_tf32
+
+
 @pytest.mark.parametrize("support", ["amx", "avx512_bf16", None])
 def test_bf16_on_a_cpu_warns_only_without_bf16_instructions(support, monkeypatch, recwarn):
     monkeypatch.setattr(setup, "cpu_bf16_support", lambda: support)
