@@ -1,5 +1,6 @@
 """``ladabench bench --preset cifar10_32``: train-step and G-forward throughput (img/s) on
-this machine, printed with the device name. ``--scaling`` runs the sequence-length scaling
+this machine, printed with the device name, the achieved matrix-product GFLOP/s against a matmul
+timed in the same command, and peak memory. ``--scaling`` runs the sequence-length scaling
 study of ``ladabench.measure.scaling`` instead; ``--data`` the data-pipeline benchmark of
 ``ladabench.measure.data_pipeline``."""
 from __future__ import annotations
@@ -20,10 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=2, help="untimed warm-up steps")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, ...")
     parser.add_argument("--amp", choices=("off", "bf16"), default="off",
-                        help="bf16 autocast (GPU only; a departure from the paper's fp32)")
+                        help="bf16 autocast (a departure from the paper's fp32; on a CPU it needs "
+                             "AMX or AVX512-BF16 to be fast)")
+    parser.add_argument("--tf32", action="store_true",
+                        help="TensorFloat-32 matmuls/convolutions (CUDA; departure)")
     parser.add_argument("--r1-interval", type=int, default=1,
                         help="lazy R1 every k D steps (departure; paper: 1)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile G (departure)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile G, and D except in R1 steps (departure)")
     parser.add_argument("--channels-last", action="store_true", help="NHWC layout (departure)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU intra-op threads (default: torch's; on a shared machine 1 "
@@ -63,9 +68,9 @@ def _config(args: argparse.Namespace):
     return parse_model(RunConfig, {
         "model": {"preset": args.preset, "g_attention": args.attention, "d_attention": args.attention},
         "data": {"resolution": res},
-        "train": {"batch_size": args.batch, "amp": args.amp, "r1_interval": args.r1_interval,
-                  "compile": args.compile, "channels_last": args.channels_last,
-                  "device": args.device},
+        "train": {"batch_size": args.batch, "amp": args.amp, "tf32": args.tf32,
+                  "r1_interval": args.r1_interval, "compile": args.compile,
+                  "channels_last": args.channels_last, "device": args.device},
     }, "ladabench bench")
 
 
@@ -89,12 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return 0
-    print(f"{result['preset']} / {args.attention} on {result['device_name']} "
-          f"(batch {result['batch']}, amp {result['amp']}, torch {result['torch']})")
-    print(f"  train step (D + G, R1 every {result['r1_interval']}, DiffAugment {result['diffaug']}): "
-          f"{result['train_img_per_s']:.1f} img/s ({result['s_per_step']:.2f} s/step, "
-          f"{result['cpu_s_per_step']:.2f} s process CPU time)")
-    print(f"  G forward (EMA, no grad): {result['g_forward_img_per_s']:.1f} img/s")
+    print_result(result, args.attention)
     return 0
 
 
@@ -137,3 +137,21 @@ def _bench_data(args: argparse.Namespace) -> int:
     print(f"  ratios to the old path: loader x{r['speedup_loader']:.0f}, cache build "
           f"x{r['speedup_build']:.1f}")
     return 0
+
+
+def print_result(r: dict, attention: str) -> None:
+    """The human-readable form of one ``measure_throughput`` result."""
+    options = ", ".join(f"{k} {r[k]}" for k in ("amp", "tf32", "compile", "channels_last"))
+    print(f"{r['preset']} / {attention} on {r['device_name']} "
+          f"(batch {r['batch']}, {options}, torch {r['torch']})")
+    print(f"  train step (D + G, R1 every {r['r1_interval']}, DiffAugment {r['diffaug']}): "
+          f"{r['train_img_per_s']:.1f} img/s (median {r['s_per_step']:.2f} s/step of "
+          f"{r['steps']}, {r['cpu_s_per_step']:.2f} s process CPU time)")
+    print(f"  achieved {r['achieved_gflop_per_s']:.1f} GFLOP/s "
+          f"({r['train_gflop_per_step']:.1f} GFLOP of matmuls/convolutions per step) = "
+          f"{r['peak_share']:.0%} of the best matmul timed now ({r['peak_dtype']}, "
+          f"{r['matmul_peak_gflop_per_s']:.1f} GFLOP/s)")
+    memory = r["peak_memory_bytes"]
+    print(f"  peak memory: {'-' if memory is None else f'{memory / 2**20:.0f} MiB'} "
+          f"({r['peak_memory_kind']})")
+    print(f"  G forward (EMA, no grad): {r['g_forward_img_per_s']:.1f} img/s")

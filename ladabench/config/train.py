@@ -45,8 +45,13 @@ class TrainConfig(StrictModel):
     device: str = "auto"
     seed: int = 0
     deterministic: bool = False
-    #: departures from the paper, each off by default
+    #: departures from the paper, each off by default (docs/performance.md)
+    #: bf16 autocast (CUDA; CPUs with AMX or AVX512-BF16, elsewhere it warns that it is slow)
     amp: Literal["off", "bf16"] = "off"
+    #: TensorFloat-32 matmuls and convolutions on CUDA (what TF did by default on Ampere GPUs,
+    #: where the reference was trained); off = strict fp32, also for cuDNN convolutions
+    tf32: bool = False
+    #: torch.compile of G, and of D in the G step and in D steps without R1 (no double backward)
     compile: bool = False
     channels_last: bool = False
     #: fixed-z sample grid size (images) and how many of them get attention-map plots

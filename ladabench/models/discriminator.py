@@ -31,16 +31,23 @@ class SameConv2d(nn.Conv2d):
     """Conv2d with Keras ``padding='same'`` for inputs whose size the stride divides (every
     LadaGAN map is a power of two). TF pads k - s in total and puts the odd row/column at the
     bottom/right: a 3×3 stride-2 conv pads 0 top/left and 1 bottom/right, where torch's
-    ``padding=1`` would pad 1 on both sides and shift the sampling grid by one pixel."""
+    ``padding=1`` would pad 1 on both sides and shift the sampling grid by one pixel.
+
+    A symmetric 'same' padding (every stride-1 conv) is the conv's own ``padding``: an explicit
+    ``F.pad`` there would make the kernels (and their gradients, R1's double backward included)
+    run on the padded map, e.g. 10×10 instead of 8×8 in D's head. Only the asymmetric case pads
+    explicitly."""
 
     def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 1, bias: bool = True):
-        super().__init__(in_ch, out_ch, kernel, stride=stride, padding=0, bias=bias)
         total = max(kernel - stride, 0)
-        self.same_pad = (total // 2, total - total // 2) * 2  # (left, right, top, bottom)
+        before, after = total // 2, total - total // 2
+        native = before if before == after else 0
+        super().__init__(in_ch, out_ch, kernel, stride=stride, padding=native, bias=bias)
+        self.same_pad = None if before == after else (before, after) * 2  # (left, right, top, bottom)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, C, H, W) -> (B, C', H/s, W/s)."""
-        return super().forward(F.pad(x, self.same_pad))
+        return super().forward(x if self.same_pad is None else F.pad(x, self.same_pad))
 
 
 def _conv_bn_lrelu(conv: nn.Conv2d, channels: int) -> list[nn.Module]:

@@ -1,14 +1,17 @@
 """Everything a run builds before its first step: device, seeds, models, EMA, optimisers, data.
 
-Optional departures from the paper (each off by default, TrainConfig): ``amp: bf16`` (autocast,
-CUDA only), ``compile`` (``torch.compile`` of G, and of D only when R1 is off because inductor
-has no double backward), ``channels_last`` (NHWC memory layout), ``r1_interval > 1`` (lazy R1,
-weight × interval on the steps that compute it, as StyleGAN2).
+Optional departures from the paper (each off by default, TrainConfig; docs/performance.md):
+``amp: bf16`` (autocast; on a CPU without bf16 instructions it warns that it is slow),
+``tf32`` (CUDA), ``compile`` (``torch.compile`` of G, and of D in the G step and in D steps
+without R1: AOTAutograd has no double backward, so a D step that computes R1 runs the eager D),
+``channels_last`` (NHWC memory layout), ``r1_interval > 1`` (lazy R1, weight × interval on
+the steps that compute it, as StyleGAN2).
 """
 from __future__ import annotations
 
 import os
 import random
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
@@ -25,10 +28,40 @@ from ladabench.train.observe import GradNorms
 from ladabench.train.steps import Models, d_step, g_step
 
 
+class SlowOptionWarning(UserWarning):
+    """A speed option that works but is expected to make this device slower."""
+
+
+def cpu_bf16_support() -> str | None:
+    """``"amx"`` (AMX-BF16 tiles), ``"avx512_bf16"`` (bf16 dot products), or None: this CPU has
+    no bf16 instructions and bf16 autocast runs through conversions (slower than fp32)."""
+    if torch.cpu._is_amx_tile_supported():
+        return "amx"
+    if torch.cpu._is_avx512_bf16_supported():
+        return "avx512_bf16"
+    return None
+
+
 def check_device_options(t: TrainConfig, device: torch.device) -> None:
     """Combinations that depend on the device, checked before anything is built."""
-    if t.amp == "bf16" and device.type != "cuda":
-        raise ConfigError(f"train.amp: 'bf16' autocast is a GPU option; device is {device}")
+    if t.tf32 and device.type != "cuda":
+        raise ConfigError(f"train.tf32: TensorFloat-32 is a CUDA option; device is {device}")
+    if t.amp == "bf16" and device.type == "cpu" and cpu_bf16_support() is None:
+        warnings.warn(
+            "train.amp: bf16 on a CPU without bf16 instructions (no AMX, no AVX512-BF16): "
+            "autocast emulates bf16 and is usually slower than fp32", SlowOptionWarning,
+            stacklevel=2,
+        )
+
+
+def set_fp32_precision(t: TrainConfig, device: torch.device) -> None:
+    """CUDA fp32 matmuls and cuDNN convolutions: TF32 when ``tf32`` is on, else IEEE fp32
+    (cuDNN convolutions would otherwise use TF32 by PyTorch's default)."""
+    if device.type == "cuda":
+        # the allow_tf32 flags, not the newer fp32_precision ones: torch refuses to read the old
+        # flags once the new ones were set, and other code (evaluation libraries) may read them
+        torch.backends.cuda.matmul.allow_tf32 = t.tf32
+        torch.backends.cudnn.allow_tf32 = t.tf32
 
 
 def seed_everything(t: TrainConfig) -> None:
@@ -74,14 +107,15 @@ def build_setup(cfg: RunConfig, device: torch.device, dataset=None) -> TrainSetu
     """Seed, build G, D, the EMA copy, the optimisers and the data set (``dataset`` overrides)."""
     t = cfg.train
     seed_everything(t)
+    set_fp32_precision(t, device)
     G, D = build_models(cfg, device)
     G_ema = make_ema(G)
     opt_G = make_adam(G.parameters(), t.g_lr, t)
     opt_D = make_adam(D.parameters(), t.d_lr, t)
     ema = EMAUpdater(G_ema, G, t.ema_decay)
-    G_run = torch.compile(G) if t.compile else G
-    D_run = torch.compile(D) if t.compile and t.r1_weight == 0 else D
-    models = Models(G_run, D_run, opt_G, opt_D, ema.update)
+    models = Models(G, D, opt_G, opt_D, ema.update)
+    if t.compile:
+        models = Models(torch.compile(G), torch.compile(D), opt_G, opt_D, ema.update, D_r1=D)
     g_norms, d_norms = GradNorms(G, "G"), GradNorms(D, "D")
     if dataset is None:
         from ladabench.data import build_dataset

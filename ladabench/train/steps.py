@@ -7,8 +7,9 @@ Each returns its statistics as on-device 0-dim tensors (no host sync). Semantics
 - with bCR: adversarial loss and R1 on un-augmented images; the augmented copies of real and fake
   are concatenated (2B) and passed through D once; the G step does not augment.
 Overhead cuts that keep the maths: G runs under ``no_grad`` in the D step (its output is a
-constant there); D's parameters do not require grad during the G step (only the input gradient
-is needed); gradients are freed with ``set_to_none``.
+constant there); the D step's backward asks for D's parameters only (not for the reals, which
+require grad for R1); D's parameters do not require grad during the G step (only the input
+gradient is needed); gradients are freed with ``set_to_none``.
 """
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class Models:
     opt_D: torch.optim.Optimizer
     #: called after each G step (EMA update); may be None
     after_g_step: Callable[[], None] | None = None
+    #: D for a whole D step that computes R1, whose graph R1 differentiates twice: the eager
+    #: module when ``D`` is compiled (AOTAutograd has no double backward; and a compiled pass
+    #: in the same step would update BatchNorm's running statistics under the eager graph's
+    #: feet); None = ``D``
+    D_r1: nn.Module | None = None
 
 
 def autocast_ctx(cfg: TrainConfig, device: torch.device):
@@ -55,6 +61,7 @@ def d_step(
     """
     B = real.shape[0]
     zero = real.new_zeros(())
+    D = m.D_r1 if do_r1 and m.D_r1 is not None else m.D
     with torch.no_grad(), autocast_ctx(cfg, real.device):
         fake = m.G(_noise(cfg, B, real)).float()
     m.opt_D.zero_grad(set_to_none=True)
@@ -65,8 +72,8 @@ def d_step(
     if do_r1:
         real_in = real_in.detach().requires_grad_(True)
     with autocast_ctx(cfg, real.device):
-        real_logits = m.D(real_in).float()  # (B, 25)
-        fake_logits = m.D(fake_in).float()
+        real_logits = D(real_in).float()  # (B, 25)
+        fake_logits = D(fake_in).float()
     l_real, l_fake = d_loss_nsl(real_logits, fake_logits)
     total = l_real + l_fake
     r1 = r1_penalty(real_logits, real_in) if do_r1 else zero
@@ -75,10 +82,12 @@ def d_step(
     if cfg.bcr:
         aug = diff_augment(torch.cat([real, fake]).detach(), cfg.diffaug)  # (2B, 3, R, R)
         with autocast_ctx(cfg, real.device):
-            real_aug, fake_aug = m.D(aug).float().chunk(2)
+            real_aug, fake_aug = D(aug).float().chunk(2)
         cr = bcr_loss(real_logits, fake_logits, real_aug, fake_aug)
         total = total + cfg.cr_weight * cr
-    total.backward()
+    # only D's parameters: the reals require grad for R1, and their gradient (through the stem
+    # and R1's double backward) would be computed for nothing
+    total.backward(inputs=list(D.parameters()))
     grad_norms = norms()
     m.opt_D.step()
     stats = {

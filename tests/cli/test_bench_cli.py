@@ -1,4 +1,5 @@
-"""``ladabench bench``: JSON output with the device, errors for impossible options."""
+"""``ladabench bench``: JSON output with the device, the achieved GFLOP/s and peak memory, errors
+for impossible options, and the human-readable form."""
 from __future__ import annotations
 
 import json
@@ -17,15 +18,16 @@ def test_bench_json_reports_img_per_s_with_the_device(capsys, one_torch_thread):
     r = json.loads(capsys.readouterr().out)
     assert r["batch"] == 2 and r["preset"] == "tiny_32" and r["diffaug"] == "color,translation"
     assert r["r1_interval"] == 1 and r["amp"] == "off"
-    assert r["train_img_per_s"] == 2 / r["s_per_step"] and r["g_forward_img_per_s"] > 0
+    assert r["g_forward_img_per_s"] > 0 and r["tf32"] is False
     assert r["device_name"].startswith("CPU ")
+    assert r["achieved_gflop_per_s"] > 0 and 0 < r["peak_share"] and r["peak_memory_bytes"] > 0
 
 
 def test_bench_errors(capsys):
     assert main(["bench", "--preset", "cifar10_23", "--device", "cpu"]) == 2
     assert "unknown preset 'cifar10_23' (did you mean 'cifar10_32'?)" in capsys.readouterr().err
-    assert main(["bench", "--preset", "tiny_32", "--amp", "bf16", "--device", "cpu"]) == 2
-    assert "bf16" in capsys.readouterr().err
+    assert main(["bench", "--preset", "tiny_32", "--tf32", "--device", "cpu"]) == 2
+    assert "train.tf32: TensorFloat-32 is a CUDA option; device is cpu" in capsys.readouterr().err
 
 
 def test_scaling_flag_dispatches_to_the_scaling_sweep(monkeypatch):
@@ -68,3 +70,12 @@ def test_data_flag_runs_the_data_pipeline_benchmark(monkeypatch, capsys):
     assert "loader from the cache, 0 workers: 9000 img/s" in out and "x100" in out
     assert main(["bench", "--data", "--data-workers", "-1", "--device", "cpu"]) == 2
     assert "--data-workers: expected counts >= 0, got [-1]" in capsys.readouterr().err
+
+
+def test_bench_prints_speed_share_of_peak_and_memory(capsys, one_torch_thread):
+    code = main(["bench", "--preset", "tiny_32", "--batch", "2", "--steps", "1", "--warmup", "1",
+                 "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "GFLOP/s" in out and "of the best matmul timed now (float32" in out
+    assert "peak memory:" in out and "(cpu peak rss growth)" in out

@@ -67,3 +67,38 @@ def test_g_step_freezes_d_and_augments_only_without_bcr(bcr):
     assert (seen.abs() <= 1).all() == bcr  # tanh output unaugmented; brightness leaves [-1, 1]
     assert torch.isfinite(stats["loss/G"]) and norms[0] > 0
 
+
+
+def _losses(amp: str, steps: int) -> torch.Tensor:
+    """(steps, 2) D and G losses of the tiny preset trained from seed 0 on fixed random reals."""
+    import warnings
+
+    from ladabench.config import RunConfig
+    from ladabench.train.setup import SlowOptionWarning, build_setup
+
+    from .tiny import tiny_overrides
+
+    cfg = RunConfig.model_validate(tiny_overrides(amp=amp, batch_size=4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SlowOptionWarning)  # a CPU without bf16 instructions
+        s = build_setup(cfg, torch.device("cpu"), dataset=[])
+    gen = torch.Generator().manual_seed(5)
+    rows = []
+    for _ in range(steps):
+        real = torch.rand(4, 3, 32, 32, generator=gen) * 2 - 1
+        d_stats, _ = s.d_step(real, do_r1=True)
+        g_stats, _ = s.g_step()
+        rows.append(torch.stack([d_stats["loss/D"], g_stats["loss/G"]]))
+    return torch.stack(rows).float()
+
+
+def test_bf16_autocast_trains_like_fp32_from_the_same_seed():
+    """50 steps in bf16 and fp32 from one seed: the losses drift apart by rounding only.
+    Measured on an AVX2 CPU (bf16 emulated): mean |Δ| 0.003 (D) / 0.009 (G) over the 50 steps,
+    while two fp32 seeds differ by 0.09 / 0.18 on average; the bounds allow 10× / 5× the drift
+    and stay well below the seed spread. (Single steps spike: max |Δ| G reached 0.16.)"""
+    fp32, bf16 = _losses("off", 50), _losses("bf16", 50)
+    assert torch.isfinite(bf16).all()
+    drift = (bf16 - fp32).abs().mean(dim=0)  # (D, G)
+    assert drift.min() > 0  # autocast changed the arithmetic of both steps
+    assert (drift < torch.tensor([0.03, 0.045])).all(), drift
