@@ -2,6 +2,10 @@
 (iterations × batch, ladagan.md §7); logging, samples, evaluation and checkpoints fire when the
 images seen cross a multiple of their ``*_every_images``.
 
+``train.time_budget_s`` ends the schedule early once the training steps (not evaluations,
+samples or checkpoints) have taken that long; ``eval.at_images`` adds evaluations at given
+images seen, 0 being the untrained generator before the first step.
+
 Divergence: statistics are synced once per log interval (no per-step ``.item()``); the first
 non-finite row gives the exact step. The run stops at the end of that interval and writes no
 checkpoint after it, so ``checkpoints/last.pt`` is the last good state. Every checkpoint,
@@ -10,6 +14,7 @@ sample or evaluation flushes the statistics first, so no NaN state is ever saved
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from typing import Callable
 
@@ -43,6 +48,11 @@ class Trainer:
         self.wall_before = 0.0  # wall time of earlier sessions
         self.start = time.perf_counter()
         self.train_seconds, self.trained_images = 0.0, 0  # this session, boundaries excluded
+        self.train_seconds_before = 0.0  # training-step time of earlier sessions
+        self.rates: list[float] = []  # img/s of each log interval after a session's first
+        self.session_intervals = 0
+        self.tick = (time.perf_counter(), 0)  # start of the current stretch of training steps
+        self.stopped_by: str | None = None
         self.diverged_at: dict | None = None
         self.one = torch.ones((), device=device)
         self.zero = torch.zeros((), device=device)
@@ -51,12 +61,34 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def payload(self) -> dict:
+        """Everything an exact resume needs (``save_checkpoint`` adds the RNG states)."""
         s = self.s
         return {
             "G": s.G.state_dict(), "D": s.D.state_dict(), "G_ema": s.G_ema.state_dict(),
             "opt_G": s.opt_G.state_dict(), "opt_D": s.opt_D.state_dict(),
+            **self.counters(),
+        }
+
+    def save_finished(self) -> None:
+        """Shrink ``last.pt`` to what a finished run keeps: G, D and the EMA generator (a run
+        can be continued from them with fresh Adam moments), no optimiser or RNG states unless
+        ``train.keep_optimizer_state``. Called once the summary says ``finished``, so a crash
+        before that still resumes from the full checkpoint."""
+        if self.t.keep_optimizer_state:
+            return
+        s = self.s
+        save_checkpoint(self.rd.last, {"G": s.G.state_dict(), "D": s.D.state_dict(),
+                                       "G_ema": s.G_ema.state_dict(), **self.counters()}, rng=False)
+
+    def best_payload(self) -> dict:
+        """The EMA generator at its best evaluation (what samples and metrics use)."""
+        return {"G_ema": self.s.G_ema.state_dict(), **self.counters()}
+
+    def counters(self) -> dict:
+        return {
             "step": self.step, "images_seen": self.images_seen, "best": self.best,
             "spikes": self.spikes, "wall_time_s": self.wall_time(),
+            "train_seconds": self.training_seconds(), "interval_rates": list(self.rates),
             "spike_history": {k: list(v) for k, v in self.log.history.items()},
             "config": self.cfg.to_dict(), "config_hash": self.cfg.config_hash(),
         }
@@ -71,12 +103,33 @@ class Trainer:
         s.opt_D.load_state_dict(ck["opt_D"])
         self.step, self.images_seen = ck["step"], ck["images_seen"]
         self.best, self.spikes, self.wall_before = ck["best"], ck["spikes"], ck["wall_time_s"]
+        self.train_seconds_before = ck.get("train_seconds", 0.0)
+        self.rates = list(ck.get("interval_rates", []))
         for k, v in ck["spike_history"].items():
             self.log.history[k].extend(v)
         set_rng_state(ck["rng"])
 
     def wall_time(self) -> float:
         return self.wall_before + time.perf_counter() - self.start
+
+    def training_seconds(self) -> float:
+        """Wall-clock seconds of training steps up to the last log flush, all sessions
+        (evaluations, samples and checkpoints excluded)."""
+        return self.train_seconds_before + self.train_seconds
+
+    def out_of_time(self) -> bool:
+        """The time budget is spent, counting the steps since the last flush."""
+        budget = self.t.time_budget_s
+        running = time.perf_counter() - self.tick[0]
+        return budget is not None and self.training_seconds() + running >= budget
+
+    def steady_img_per_s(self) -> float | None:
+        """Median img/s over the log intervals, each session's first (warm-up) excluded; the
+        mean rate of this session when no such interval exists. A stall of the machine moves
+        one interval, not the figure."""
+        if self.rates:
+            return statistics.median(self.rates)
+        return self.trained_images / self.train_seconds if self.train_seconds else None
 
     def event(self, event: str, **details) -> None:
         append_jsonl(self.rd.metrics, {
@@ -100,6 +153,11 @@ class Trainer:
         """The last step crossed a multiple of ``every`` images."""
         return every > 0 and self.images_seen // every > (self.images_seen - self.t.batch_size) // every
 
+    def crossed_point(self, points: list[int]) -> bool:
+        """The last step crossed one of ``points`` (images seen > 0)."""
+        before = self.images_seen - self.t.batch_size
+        return any(before < p <= self.images_seen for p in points)
+
     def batches(self):
         sampler = EpochBatchSampler(len(self.s.dataset), self.t.batch_size, self.t.seed, self.step)
         loader = torch.utils.data.DataLoader(
@@ -116,12 +174,17 @@ class Trainer:
     def train(self, should_stop: Callable[[], bool] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:
         """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
+        if on_eval is not None and self.step == 0 and 0 in self.cfg.eval.at_images:
+            if on_eval(0).get("improved"):
+                save_checkpoint(self.rd.best, self.best_payload())
         bar = tqdm(total=self.total_steps * self.t.batch_size, initial=self.images_seen,
                    unit="img", unit_scale=True, disable=self.quiet, dynamic_ncols=True)
         self.tick = (time.perf_counter(), self.images_seen)
+        self.session_intervals = 0
         try:
             for real in self.batches():
-                if self.step >= self.total_steps:
+                if self.step >= self.total_steps or self.out_of_time():  # a resumed, done run
+                    self.stopped_by = "images" if self.step >= self.total_steps else "time_budget"
                     return "finished"
                 self.train_step(real)
                 self.step += 1
@@ -138,10 +201,15 @@ class Trainer:
         """Logging, samples, evaluation, checkpoints after a step; a status ends the run."""
         t = self.t
         last = self.step >= self.total_steps
+        if not last and self.out_of_time():
+            last, self.stopped_by = True, "time_budget"
+        elif last:
+            self.stopped_by = "images"
         stop = should_stop is not None and should_stop()
         ckpt = self.crossed(t.checkpoint_every_images) or last or stop
         sample = self.crossed(t.sample_every_images) or last
-        evaluate = on_eval is not None and self.crossed(self.cfg.eval.every_images)
+        evaluate = on_eval is not None and (self.crossed(self.cfg.eval.every_images)
+                                            or self.crossed_point(self.cfg.eval.at_images))
         if not (self.crossed(t.log_every_images) or ckpt or sample or evaluate):
             return None
         if self.flush(bar):
@@ -151,7 +219,7 @@ class Trainer:
                                   self.rd.samples, self.images_seen)
             self.event("sample", files=files)
         if evaluate and on_eval(self.images_seen).get("improved"):
-            save_checkpoint(self.rd.best, self.payload())
+            save_checkpoint(self.rd.best, self.best_payload())
         if ckpt:
             save_checkpoint(self.rd.last, self.payload())
             self.event("checkpoint", path="checkpoints/last.pt")
@@ -171,8 +239,11 @@ class Trainer:
         now, seen = time.perf_counter(), self.images_seen
         self.train_seconds += now - self.tick[0]
         self.trained_images += seen - self.tick[1]
+        rate = (seen - self.tick[1]) / max(now - self.tick[0], 1e-9)
+        self.session_intervals += 1
+        if self.session_intervals > 1 and seen > self.tick[1]:
+            self.rates.append(rate)
         if interval.record:
-            rate = (seen - self.tick[1]) / max(now - self.tick[0], 1e-9)
             append_jsonl(self.rd.metrics, {
                 "kind": "train", "step": self.step, "images_seen": seen,
                 "wall_time_s": self.wall_time(), **interval.record, "img_per_s": rate,
