@@ -28,7 +28,7 @@ from pydantic import Field, model_validator
 
 from ladabench.errors import DataError
 from ladabench.io import write_yaml
-from ladabench.results import SEED_TOKEN, find_run_dirs, load_run
+from ladabench.results import NON_EXPERIMENT_KEYS, SEED_TOKEN, find_run_dirs, flatten, load_run
 from ladabench.schema import StrictModel, load_yaml, parse_model
 
 PASS, REGRESSION, CANNOT_COMPARE = 0, 1, 2
@@ -72,6 +72,9 @@ class MetricRef(StrictModel):
 
 class RunRef(StrictModel):
     config_hashes: list[str]
+    #: the experiment's settings (flattened config without seed, names and machine keys): any
+    #: difference changes the trained model, so the numbers are not comparable
+    config: dict[str, Any]
     seeds: list[int]
     metrics: dict[str, MetricRef]
     img_per_s: float = Field(gt=0)
@@ -146,6 +149,42 @@ def _group(runs: list[dict]) -> dict[str, list[dict]]:
     return groups
 
 
+def _short(value: Any) -> str:
+    text = str(value)
+    return text[:12] + "…" if len(text) > 16 else text
+
+
+def differences(baseline: dict, current: dict, ignore: tuple[str, ...] = (),
+                default: dict | None = None) -> list[str]:
+    """``key (baseline X, current Y)`` for every key whose values differ; a key that one side
+    lacks counts as ``default``'s value there (settings added to the schema after the baseline)."""
+    default = default or {}
+    out = []
+    for k in sorted(set(baseline) | set(current)):
+        a, b = baseline.get(k, default.get(k)), current.get(k, default.get(k))
+        if k not in ignore and a != b:
+            out.append(f"{k} (baseline {_short(a)}, current {_short(b)})")
+    return out
+
+
+def experiment_config(config: dict) -> dict[str, Any]:
+    """The flattened settings that define an experiment (seed, names, machine keys dropped)."""
+    return {k: v for k, v in flatten(config).items() if k not in NON_EXPERIMENT_KEYS}
+
+
+def _config_row(name: str, ref: RunRef, runs: list[dict]) -> Row | None:
+    """CANNOT_COMPARE when a run's settings differ from the baseline's."""
+    from ladabench.config import RunConfig
+
+    default = experiment_config(RunConfig().to_dict())
+    for r in runs:
+        diff = differences(ref.config, r["config"], default=default)
+        if diff:
+            return Row(name, "config", None, None, "", CANNOT_COMPARE,
+                       f"seed {r['seed']}: config differs in {'; '.join(diff)}")
+    return None
+
+
 def _metric_rows(name: str, ref: RunRef, runs: list[dict], base: Baseline) -> list[Row]:
     rows = []
     for metric, mref in ref.metrics.items():
@@ -155,10 +194,9 @@ def _metric_rows(name: str, ref: RunRef, runs: list[dict], base: Baseline) -> li
             continue
         bad = [f["protocol"] for f in found if _protocol_key(f["protocol"]) != _protocol_key(mref.protocol)]
         if bad:
-            diff = sorted(k for k in set(bad[0]) | set(mref.protocol)
-                          if k not in _PROTOCOL_FREE_KEYS and bad[0].get(k) != mref.protocol.get(k))
+            diff = differences(mref.protocol, bad[0], ignore=_PROTOCOL_FREE_KEYS)
             rows.append(Row(name, metric, mref.value, None, "", CANNOT_COMPARE,
-                            f"protocol differs in {', '.join(diff)}"))
+                            f"protocol differs in {'; '.join(diff)}"))
             continue
         current = statistics.fmean(f["value"] for f in found)
         tol = base.tolerances.get(metric)
@@ -206,6 +244,10 @@ def compare(runs: list[dict], base: Baseline, reference_per_s: float) -> list[Ro
             rows.append(Row(name, "device", None, None, "", CANNOT_COMPARE,
                             f"device class {', '.join(classes)} != baseline {base.device_class}"))
             continue
+        config_row = _config_row(name, ref, found)
+        if config_row is not None:
+            rows.append(config_row)
+            continue
         diverged = [r for r in found if r["status"] == "diverged"]
         if diverged:
             rows.append(Row(name, "run", None, None, "finished", REGRESSION,
@@ -219,6 +261,22 @@ def compare(runs: list[dict], base: Baseline, reference_per_s: float) -> list[Ro
 def exit_code(rows: list[Row]) -> int:
     verdicts = {r.verdict for r in rows}
     return CANNOT_COMPARE if CANNOT_COMPARE in verdicts else max(verdicts, default=PASS)
+
+
+def verdict(rows: list[Row], results: str | Path, baseline: str | Path) -> str:
+    """The last lines of a check: the verdict and, when the numbers cannot be compared, what
+    differs and how to make a baseline for these settings."""
+    code = exit_code(rows)
+    if code != CANNOT_COMPARE:
+        return "check passed" if code == PASS else "REGRESSION"
+    changed = [r for r in rows if r.verdict == CANNOT_COMPARE
+               and (r.quantity == "config" or r.note.startswith("protocol differs"))]
+    lines = ["cannot compare"]
+    if changed:
+        lines.append("the results were measured differently from the baseline (see the notes); if "
+                     "that change is intended, re-record the baseline with these settings:\n"
+                     f"  ladabench check {results} --baseline {baseline} --update")
+    return "\n".join(lines)
 
 
 def format_table(rows: list[Row]) -> str:
@@ -247,7 +305,7 @@ def _record(run) -> dict:
     git = prov.get("git") or {}
     return {"name": name or str(cfg.get("suite")), "seed": (cfg.get("train") or {}).get("seed"),
             "status": run.status, "problem": "; ".join(run.problems),
-            "config_hash": s.get("config_hash"),
+            "config_hash": s.get("config_hash"), "config": experiment_config(cfg),
             "device": device_class(str(prov.get("device", "")), str(prov.get("device_name", ""))),
             "device_name": prov.get("device_name"),
             "final": s.get("final") or {}, "img_per_s": s.get("img_per_s"),
@@ -313,8 +371,11 @@ def build_baseline(runs: list[dict], suite: str, reference_per_s: float,
     refs = {}
     for name, group in sorted(_group(runs).items()):
         metrics = sorted({m for r in group for m in r["final"]})
+        configs = {json.dumps(r["config"], sort_keys=True, default=str) for r in group}
+        if len(configs) > 1:
+            raise DataError(f"cannot update: the seeds of run {name!r} differ in more than the seed")
         refs[name] = RunRef(config_hashes=sorted({r["config_hash"] for r in group}),
-                            seeds=sorted(r["seed"] for r in group),
+                            config=group[0]["config"], seeds=sorted(r["seed"] for r in group),
                             metrics={m: _metric_ref(name, m, group) for m in metrics},
                             img_per_s=statistics.fmean(r["img_per_s"] for r in group))
     tols, tput = (old.tolerances, old.throughput) if old else _default_tolerances(refs)

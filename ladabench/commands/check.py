@@ -28,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows, code = check.check_results(args.results, baseline)
     print(check.format_table(rows))
-    print({0: "check passed", 1: "REGRESSION", 2: "cannot compare"}[code])
+    print(check.verdict(rows, args.results, baseline))
     return code
