@@ -33,9 +33,12 @@ class TrainConfig(StrictModel):
     #: schedule length in real images shown to D (iterations × batch)
     images: int = Field(default=68_096_000, gt=0)
     #: departure: also stop (status finished, ``summary.stopped_by: time_budget``) once the
-    #: training steps have taken this many wall-clock seconds; evaluations, samples and
-    #: checkpoints are not counted. None = the schedule alone decides
+    #: training steps have taken this many seconds; evaluations, samples and checkpoints are
+    #: not counted. None = the schedule alone decides
     time_budget_s: float | None = Field(default=None, gt=0)
+    #: the budget's clock: ``wall`` (elapsed time) or ``cpu`` (this process's CPU time, all
+    #: threads: on a machine shared with other jobs every run still gets the same compute)
+    time_budget_clock: Literal["wall", "cpu"] = "wall"
     log_every_images: int = Field(default=12_800, gt=0)
     sample_every_images: int = Field(default=512_000, gt=0)
     checkpoint_every_images: int = Field(default=512_000, gt=0)

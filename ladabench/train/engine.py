@@ -88,7 +88,8 @@ def _finish(summary: dict, trainer: Trainer, status: str) -> None:
         cost = training_macs(summary["macs"]["G"], summary["macs"]["D"], trainer.images_seen)
     summary.update(
         status=status, step=trainer.step, images_seen=trainer.images_seen,
-        wall_time_s=trainer.wall_time(), train_seconds=trainer.training_seconds(),
+        wall_time_s=trainer.wall_time(), train_seconds=trainer.training_seconds("wall"),
+        train_cpu_seconds=trainer.training_seconds("cpu"),
         stopped_by=trainer.stopped_by if status == "finished" else None,
         train_macs_total=cost, img_per_s=trainer.steady_img_per_s(),
         peak_memory_bytes=peak_memory_bytes(trainer.device), best=trainer.best,

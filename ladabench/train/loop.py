@@ -3,7 +3,8 @@
 images seen cross a multiple of their ``*_every_images``.
 
 ``train.time_budget_s`` ends the schedule early once the training steps (not evaluations,
-samples or checkpoints) have taken that long; ``eval.at_images`` adds evaluations at given
+samples or checkpoints) have taken that long, in wall-clock or process CPU seconds
+(``train.time_budget_clock``); ``eval.at_images`` adds evaluations at given
 images seen, 0 being the untrained generator before the first step.
 
 Divergence: statistics are synced once per log interval (no per-step ``.item()``); the first
@@ -26,7 +27,7 @@ from ladabench.io import append_jsonl
 from ladabench.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
 from ladabench.train.rundir import RunDir
-from ladabench.train.samples import write_samples
+from ladabench.train.samples import write_real_grid, write_samples
 from ladabench.train.sampler import EpochBatchSampler
 from ladabench.train.setup import TrainSetup, build_setup
 
@@ -47,11 +48,12 @@ class Trainer:
         self.total_steps = math.ceil(self.t.images / self.t.batch_size)
         self.wall_before = 0.0  # wall time of earlier sessions
         self.start = time.perf_counter()
-        self.train_seconds, self.trained_images = 0.0, 0  # this session, boundaries excluded
-        self.train_seconds_before = 0.0  # training-step time of earlier sessions
+        self.trained_images = 0  # this session, boundaries excluded
+        self.spent = {"wall": 0.0, "cpu": 0.0}  # seconds of training steps, this session
+        self.spent_before = {"wall": 0.0, "cpu": 0.0}  # ... and of earlier sessions
         self.rates: list[float] = []  # img/s of each log interval after a session's first
         self.session_intervals = 0
-        self.tick = (time.perf_counter(), 0)  # start of the current stretch of training steps
+        self.tick = self.clock()  # start of the current stretch of training steps
         self.stopped_by: str | None = None
         self.diverged_at: dict | None = None
         self.one = torch.ones((), device=device)
@@ -88,7 +90,8 @@ class Trainer:
         return {
             "step": self.step, "images_seen": self.images_seen, "best": self.best,
             "spikes": self.spikes, "wall_time_s": self.wall_time(),
-            "train_seconds": self.training_seconds(), "interval_rates": list(self.rates),
+            "train_seconds": {c: self.training_seconds(c) for c in self.spent},
+            "interval_rates": list(self.rates),
             "spike_history": {k: list(v) for k, v in self.log.history.items()},
             "config": self.cfg.to_dict(), "config_hash": self.cfg.config_hash(),
         }
@@ -103,7 +106,7 @@ class Trainer:
         s.opt_D.load_state_dict(ck["opt_D"])
         self.step, self.images_seen = ck["step"], ck["images_seen"]
         self.best, self.spikes, self.wall_before = ck["best"], ck["spikes"], ck["wall_time_s"]
-        self.train_seconds_before = ck.get("train_seconds", 0.0)
+        self.spent_before = dict(ck.get("train_seconds", self.spent_before))
         self.rates = list(ck.get("interval_rates", []))
         for k, v in ck["spike_history"].items():
             self.log.history[k].extend(v)
@@ -112,16 +115,22 @@ class Trainer:
     def wall_time(self) -> float:
         return self.wall_before + time.perf_counter() - self.start
 
-    def training_seconds(self) -> float:
-        """Wall-clock seconds of training steps up to the last log flush, all sessions
-        (evaluations, samples and checkpoints excluded)."""
-        return self.train_seconds_before + self.train_seconds
+    def clock(self) -> dict:
+        """Now: wall clock, process CPU time (all threads) and images seen."""
+        return {"wall": time.perf_counter(), "cpu": time.process_time(), "images": self.images_seen}
+
+    def training_seconds(self, clock: str = "wall") -> float:
+        """Seconds of training steps up to the last log flush, all sessions (evaluations,
+        samples and checkpoints excluded), on the ``wall`` or ``cpu`` clock."""
+        return self.spent_before[clock] + self.spent[clock]
 
     def out_of_time(self) -> bool:
         """The time budget is spent, counting the steps since the last flush."""
-        budget = self.t.time_budget_s
-        running = time.perf_counter() - self.tick[0]
-        return budget is not None and self.training_seconds() + running >= budget
+        budget, clock = self.t.time_budget_s, self.t.time_budget_clock
+        if budget is None:
+            return False
+        running = self.clock()[clock] - self.tick[clock]
+        return self.training_seconds(clock) + running >= budget
 
     def steady_img_per_s(self) -> float | None:
         """Median img/s over the log intervals, each session's first (warm-up) excluded; the
@@ -129,7 +138,8 @@ class Trainer:
         one interval, not the figure."""
         if self.rates:
             return statistics.median(self.rates)
-        return self.trained_images / self.train_seconds if self.train_seconds else None
+        wall = self.spent["wall"]
+        return self.trained_images / wall if wall else None
 
     def event(self, event: str, **details) -> None:
         append_jsonl(self.rd.metrics, {
@@ -174,12 +184,15 @@ class Trainer:
     def train(self, should_stop: Callable[[], bool] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:
         """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
+        real = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
+        if real is not None:
+            self.event("sample", files=[real])
         if on_eval is not None and self.step == 0 and 0 in self.cfg.eval.at_images:
             if on_eval(0).get("improved"):
                 save_checkpoint(self.rd.best, self.best_payload())
         bar = tqdm(total=self.total_steps * self.t.batch_size, initial=self.images_seen,
                    unit="img", unit_scale=True, disable=self.quiet, dynamic_ncols=True)
-        self.tick = (time.perf_counter(), self.images_seen)
+        self.tick = self.clock()
         self.session_intervals = 0
         try:
             for real in self.batches():
@@ -223,7 +236,7 @@ class Trainer:
         if ckpt:
             save_checkpoint(self.rd.last, self.payload())
             self.event("checkpoint", path="checkpoints/last.pt")
-        self.tick = (time.perf_counter(), self.images_seen)  # img/s measures training only
+        self.tick = self.clock()  # img/s and the time budget measure training only
         if last:
             return "finished"
         return "interrupted" if stop else None
@@ -236,12 +249,13 @@ class Trainer:
         for spike in interval.spikes:
             self.spikes += 1
             self.event("spike", **spike, images_seen=spike["step"] * self.t.batch_size)
-        now, seen = time.perf_counter(), self.images_seen
-        self.train_seconds += now - self.tick[0]
-        self.trained_images += seen - self.tick[1]
-        rate = (seen - self.tick[1]) / max(now - self.tick[0], 1e-9)
+        now, seen = self.clock(), self.images_seen
+        for c in self.spent:
+            self.spent[c] += now[c] - self.tick[c]
+        self.trained_images += seen - self.tick["images"]
+        rate = (seen - self.tick["images"]) / max(now["wall"] - self.tick["wall"], 1e-9)
         self.session_intervals += 1
-        if self.session_intervals > 1 and seen > self.tick[1]:
+        if self.session_intervals > 1 and seen > self.tick["images"]:
             self.rates.append(rate)
         if interval.record:
             append_jsonl(self.rd.metrics, {

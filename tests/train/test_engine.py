@@ -63,7 +63,7 @@ def test_tiny_run_trains_and_writes_the_run_directory(reference):
     out, summary = reference
     assert summary["status"] == "finished" and summary["step"] == 40 and summary["images_seen"] == 320
     for name in ("config.yaml", "metrics.jsonl", "summary.json", "provenance.json", "checkpoints/last.pt",
-                 "samples/grid_000000000160.png", "samples/attn_000000000320.png",
+                 "samples/real.png", "samples/grid_000000000160.png", "samples/attn_000000000320.png",
                  "samples/attn_000000000320.npz"):
         assert (out / name).is_file(), name
     train = [r for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "train"]
@@ -250,11 +250,15 @@ def test_a_time_budget_stops_training_and_is_recorded(reference, tmp_path):
     assert summary["status"] == "finished" and summary["stopped_by"] == "time_budget"
     assert 0 < summary["images_seen"] < 8 * 100_000
     assert 1.0 <= summary["train_seconds"] <= summary["wall_time_s"]
+    assert 0 < summary["train_cpu_seconds"]
     tag = f"{summary['images_seen']:012d}"
     assert (tmp_path / "samples" / f"grid_{tag}.png").is_file()  # the last state is sampled
     assert load_checkpoint(tmp_path / "checkpoints/last.pt")["images_seen"] == summary["images_seen"]
     assert run(cfg, tmp_path, quiet=True) == summary  # a finished run is left as it is
     assert reference[1]["stopped_by"] == "images"
+    on_cpu = run(cfg.model_copy(update={"train": cfg.train.model_copy(
+        update={"time_budget_clock": "cpu"})}), tmp_path / "cpu", quiet=True)
+    assert on_cpu["stopped_by"] == "time_budget" and on_cpu["train_cpu_seconds"] >= 1.0
 
 
 def test_evaluations_at_given_images_start_with_the_untrained_generator(reference, tmp_path,
