@@ -28,6 +28,7 @@ from ladabench.errors import ConfigError
 from ladabench.io import append_jsonl
 from ladabench.plugins import load_plugin
 from ladabench.profiles import SlurmProfile, load_profile, slurm_parameters
+from ladabench.status import SuiteProgress
 from ladabench.suite import Run, Suite
 
 EXECUTORS = ("local", "debug", "slurm")
@@ -168,8 +169,17 @@ def local_threads(max_parallel: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // max_parallel) if max_parallel > 1 else None
 
 
+def _collect(running: dict[str, Any], outcomes: dict[str, str], progress: SuiteProgress) -> None:
+    """Record the jobs of ``running`` that are done (removed from it)."""
+    for run_id, job in list(running.items()):
+        if job.done():
+            outcomes[run_id] = job_outcome(running.pop(run_id))
+            progress.end(run_id, outcomes[run_id])
+    progress.beat()
+
+
 def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int,
-                 log: Callable[[str], None]) -> dict[str, str]:
+                 progress: SuiteProgress) -> dict[str, str]:
     """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
     queue, running, outcomes = list(runs), {}, {}
     threads = local_threads(max_parallel)
@@ -177,39 +187,41 @@ def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int
         while queue and len(running) < max_parallel:
             run = queue.pop(0)
             running[run.run_id] = executor.submit(_job(run, suite, threads))
-            log(f"started {run.run_id}")
-        for run_id, job in list(running.items()):
-            if job.done():
-                outcomes[run_id] = job_outcome(running.pop(run_id))
-                log(f"{outcomes[run_id]:<9} {run_id}")
+            progress.start(run.run_id)
+        _collect(running, outcomes, progress)
         time.sleep(0.2)
     return outcomes
 
 
-def _run_debug(executor: Any, suite: Suite, runs: list[Run], log: Callable[[str], None]) -> dict[str, str]:
+def _run_debug(executor: Any, suite: Suite, runs: list[Run], progress: SuiteProgress) -> dict[str, str]:
     """In-process and sequential; a failing run raises with its own traceback (and submitit's
     post-mortem debugger), which is what ``debug`` is for."""
     outcomes = {}
     for run in runs:
+        progress.start(run.run_id)
         job = executor.submit(_job(run, suite))
         outcomes[run.run_id] = str(job.result().get("status"))
-        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+        progress.end(run.run_id, outcomes[run.run_id])
     return outcomes
 
 
 def _run_array(executor: Any, suite: Suite, runs: list[Run], wait: bool,
-               log: Callable[[str], None]) -> dict[str, str]:
-    """SLURM: one job array, one task per run."""
+               progress: SuiteProgress) -> dict[str, str]:
+    """SLURM: one job array, one task per run; with ``wait``, its progress until all ended
+    (a task counts as started when it is submitted: the ETA includes queueing)."""
     with executor.batch():
         jobs = [executor.submit(_job(r, suite)) for r in runs]
     for run, job in zip(runs, jobs):
-        log(f"submitted {run.run_id} as SLURM job {job.job_id}")
+        progress.log(f"submitted {run.run_id} as SLURM job {job.job_id}")
     if not wait:
         return {run.run_id: "pending" for run in runs}
-    outcomes = {}
+    running, outcomes = {}, {}
     for run, job in zip(runs, jobs):
-        outcomes[run.run_id] = job_outcome(job)
-        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+        running[run.run_id] = job
+        progress.start(run.run_id, announce=False)
+    while running:
+        _collect(running, outcomes, progress)
+        time.sleep(1.0)
     return outcomes
 
 
@@ -242,9 +254,11 @@ def _check_arguments(executor: str, profile: str | Path | None, max_parallel: in
 
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
            only: str | None = None, max_parallel: int = 1, force: bool = False,
-           wait: bool = True, log: Callable[[str], None] = print) -> dict[str, str]:
+           wait: bool = True, quiet: bool = False,
+           log: Callable[[str], None] = print) -> dict[str, str]:
     """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
-    without ``wait``: ``pending``). Bad arguments raise ConfigError before anything is written."""
+    without ``wait``: ``pending``). Progress lines go to ``log`` (``quiet``: only when a run
+    starts or ends). Bad arguments raise ConfigError before anything is written."""
     _check_arguments(executor, profile, max_parallel)
     prof = load_profile(profile) if executor == "slurm" else None
     missing = suite.required_missing
@@ -264,17 +278,19 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     if not todo:
         return {}
     ex = make_executor(executor, suite, prof)
+    parallel = {"slurm": len(todo), "debug": 1}.get(executor, max_parallel)
+    progress = SuiteProgress(todo, parallel, log, quiet=quiet)
     if executor == "slurm":
-        return _run_array(ex, suite, todo, wait, log)
+        return _run_array(ex, suite, todo, wait, progress)
     if executor == "debug":
-        return _run_debug(ex, suite, todo, log)
-    return _run_bounded(ex, suite, todo, max_parallel, log)
+        return _run_debug(ex, suite, todo, progress)
+    return _run_bounded(ex, suite, todo, max_parallel, progress)
 
 
 def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
               dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
               force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
-              results_root: str | Path | None = None, wait: bool = True,
+              results_root: str | Path | None = None, wait: bool = True, quiet: bool = False,
               log: Callable[[str], None] = print) -> int:
     """``ladabench run``: validate, then print the plan (``dry_run``) or launch. Returns the exit
     code: 0, or 1 when a run failed."""
@@ -289,7 +305,7 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
         log(describe(suite, plan(suite, only, force), executor, prof))
         return 0
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
-                      force=force, wait=wait, log=log)
+                      force=force, wait=wait, quiet=quiet, log=log)
     failed = [run_id for run_id, status in outcomes.items() if status.startswith("failed")]
     log(f"{len(outcomes)} runs launched, {len(failed)} failed")
     return 1 if failed else 0

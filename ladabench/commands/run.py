@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="results root (default: the suite's results_root, 'results')")
     parser.add_argument("--wait", action="store_true",
                         help="slurm: wait until every task has finished (local/debug always wait)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="progress lines only when a run starts or ends, no periodic "
+                             "progress (batch and SLURM logs)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,4 +41,5 @@ def run(args: argparse.Namespace) -> int:
 
     return run_suite(args.suite, args.executor, profile=args.profile, dry_run=args.dry_run,
                      only=args.only, max_parallel=args.max_parallel, force=args.force,
-                     sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait)
+                     sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait,
+                     quiet=args.quiet)

@@ -261,6 +261,8 @@ class Trainer:
             append_jsonl(self.rd.metrics, {
                 "kind": "train", "step": self.step, "images_seen": seen,
                 "wall_time_s": self.wall_time(), **interval.record, "img_per_s": rate,
+                "train_seconds": self.training_seconds("wall"),
+                "train_cpu_seconds": self.training_seconds("cpu"),
             })
             bar.set_postfix({k: f"{interval.record[k]:.3f}" for k in ("loss/D", "loss/G")},
                             refresh=False)
