@@ -179,10 +179,11 @@ def _collect(running: dict[str, Any], outcomes: dict[str, str], progress: SuiteP
 
 
 def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int,
-                 progress: SuiteProgress) -> dict[str, str]:
-    """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
+                 threads: int | None, progress: SuiteProgress) -> dict[str, str]:
+    """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once, each on
+    ``threads`` torch threads (None: the cores shared among the parallel runs)."""
     queue, running, outcomes = list(runs), {}, {}
-    threads = local_threads(max_parallel)
+    threads = threads or local_threads(max_parallel)
     while queue or running:
         while queue and len(running) < max_parallel:
             run = queue.pop(0)
@@ -243,23 +244,28 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
     return slurm
 
 
-def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int) -> None:
+def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int,
+                     threads: int | None = None) -> None:
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     if profile is not None and executor != "slurm":
         raise ConfigError(f"--profile: only used with --executor slurm (got --executor {executor})")
     if max_parallel < 1:
         raise ConfigError(f"--max-parallel: expected >= 1, got {max_parallel}")
+    if threads is not None and (threads < 1 or executor != "local"):
+        raise ConfigError(f"--threads: expected >= 1 with --executor local, got {threads} "
+                          f"with --executor {executor}")
 
 
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
            only: str | None = None, max_parallel: int = 1, force: bool = False,
-           wait: bool = True, quiet: bool = False,
+           wait: bool = True, quiet: bool = False, threads: int | None = None,
            log: Callable[[str], None] = print) -> dict[str, str]:
     """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
     without ``wait``: ``pending``). Progress lines go to ``log`` (``quiet``: only when a run
-    starts or ends). Bad arguments raise ConfigError before anything is written."""
-    _check_arguments(executor, profile, max_parallel)
+    starts or ends). ``threads``: torch threads per local run (default: the cores shared among
+    ``max_parallel`` runs). Bad arguments raise ConfigError before anything is written."""
+    _check_arguments(executor, profile, max_parallel, threads)
     prof = load_profile(profile) if executor == "slurm" else None
     missing = suite.required_missing
     if missing:
@@ -284,14 +290,14 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
         return _run_array(ex, suite, todo, wait, progress)
     if executor == "debug":
         return _run_debug(ex, suite, todo, progress)
-    return _run_bounded(ex, suite, todo, max_parallel, progress)
+    return _run_bounded(ex, suite, todo, max_parallel, threads, progress)
 
 
 def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
               dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
               force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
               results_root: str | Path | None = None, wait: bool = True, quiet: bool = False,
-              log: Callable[[str], None] = print) -> int:
+              threads: int | None = None, log: Callable[[str], None] = print) -> int:
     """``ladabench run``: validate, then print the plan (``dry_run``) or launch. Returns the exit
     code: 0, or 1 when a run failed."""
     from ladabench.suite import load_suite
@@ -300,12 +306,12 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
 
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root)
     if dry_run:
-        _check_arguments(executor, profile, max_parallel)
+        _check_arguments(executor, profile, max_parallel, threads)
         prof = load_profile(profile) if executor == "slurm" else None
         log(describe(suite, plan(suite, only, force), executor, prof))
         return 0
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
-                      force=force, wait=wait, quiet=quiet, log=log)
+                      force=force, wait=wait, quiet=quiet, threads=threads, log=log)
     failed = [run_id for run_id, status in outcomes.items() if status.startswith("failed")]
     log(f"{len(outcomes)} runs launched, {len(failed)} failed")
     return 1 if failed else 0

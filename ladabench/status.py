@@ -97,6 +97,14 @@ def _scaling_lines(suite: Any) -> list[str]:
             f"{scaling_status(suite.results_dir)}: {suite.results_dir / OUTPUT}"]
 
 
+def schedule_text(train: Any) -> str:
+    """``8,192``, or with a time budget ``1,000,000 or 150 s cpu`` (whichever comes first)."""
+    text = f"{train.images:,}"
+    if train.time_budget_s is not None:
+        text += f" or {train.time_budget_s:g} s {train.time_budget_clock}"
+    return text
+
+
 def describe(suite: Any, planned: list[Any], executor: str, profile: Any = None) -> str:
     """The dry-run text: every selected run with its action, status and schedule, and the
     resources (for SLURM: the exact submitit parameters, from the loaded ``profile``)."""
@@ -117,7 +125,7 @@ def describe(suite: Any, planned: list[Any], executor: str, profile: Any = None)
     else:
         lines.append(format_table([
             {"action": p.action, "status": p.status, "run": p.run.run_id,
-             "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
+             "images": schedule_text(p.run.config.train), "batch": p.run.config.train.batch_size}
             for p in planned]))
     lines += [f"required before launch: {key}" for key in suite.required_missing]
     lines.append("dry run: nothing launched, nothing written")

@@ -86,3 +86,12 @@ def test_periodic_lines_unless_quiet(tmp_path):
 
 def test_format_duration():
     assert [format_duration(s) for s in (7, 65, 3725)] == ["7 s", "1 min 05 s", "1 h 02 min"]
+
+
+def test_dry_run_schedule_shows_a_time_budget():
+    from ladabench.status import schedule_text
+    from ladabench.train.config import TrainConfig
+
+    assert schedule_text(TrainConfig(images=8192)) == "8,192"
+    budget = TrainConfig(images=10**6, time_budget_s=150, time_budget_clock="cpu")
+    assert schedule_text(budget) == "1,000,000 or 150 s cpu"
