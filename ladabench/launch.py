@@ -98,6 +98,11 @@ class RunJob(submitit.helpers.Checkpointable):
             RunJob(self.run_dir, self.config, self.plugins, self.threads))
 
 
+def print_line(line: str) -> None:
+    """Progress goes out line by line, also when stdout is a log file (batch jobs, SLURM)."""
+    print(line, flush=True)
+
+
 def run_status(run: Run) -> str:
     """``new`` (no summary yet) or the ``status`` of the run's summary.json."""
     path = run.run_dir / "summary.json"
@@ -260,7 +265,7 @@ def _check_arguments(executor: str, profile: str | Path | None, max_parallel: in
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
            only: str | None = None, max_parallel: int = 1, force: bool = False,
            wait: bool = True, quiet: bool = False, threads: int | None = None,
-           log: Callable[[str], None] = print) -> dict[str, str]:
+           log: Callable[[str], None] = print_line) -> dict[str, str]:
     """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
     without ``wait``: ``pending``). Progress lines go to ``log`` (``quiet``: only when a run
     starts or ends). ``threads``: torch threads per local run (default: the cores shared among
@@ -297,7 +302,7 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
               dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
               force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
               results_root: str | Path | None = None, wait: bool = True, quiet: bool = False,
-              threads: int | None = None, log: Callable[[str], None] = print) -> int:
+              threads: int | None = None, log: Callable[[str], None] = print_line) -> int:
     """``ladabench run``: validate, then print the plan (``dry_run``) or launch. Returns the exit
     code: 0, or 1 when a run failed."""
     from ladabench.suite import load_suite

@@ -194,13 +194,13 @@ class SuiteProgress:
         remaining = []
         for run_id, elapsed in running.items():
             f = self._fraction(run_id)
-            if f > 0.02:
+            if f > 0.05:
                 totals.append(elapsed / f)
                 remaining.append(elapsed / f - elapsed)
         if not totals:
             return None
         mean = sum(totals) / len(totals)
-        remaining += [max(mean - e, 0.0) for k, e in running.items() if self._fraction(k) <= 0.02]
+        remaining += [max(mean - e, 0.0) for k, e in running.items() if self._fraction(k) <= 0.05]
         queued = len(self.runs) - len(self.started)
         return (sum(remaining) + queued * mean) / self.parallel
 

@@ -268,7 +268,7 @@ def _attention_figure(title: str, snaps: list[tuple[int, dict]]) -> Figure:
                              figsize=(1.3 * (1 + len(heads)) + 1.2, 1.35 * len(snaps) + 0.5))
     norm = LogNorm(1 / ATTN_RANGE, ATTN_RANGE)
     image = None
-    for row, (seen, data) in zip(axes, snaps):
+    for i, (row, (seen, data)) in enumerate(zip(axes, snaps)):
         row[0].imshow(data["images"][0], interpolation="nearest")
         row[0].set_ylabel(f"{seen:,}\nimages", fontsize=8)
         for ax, (key, h) in zip(row[1:], heads):
@@ -277,7 +277,7 @@ def _attention_figure(title: str, snaps: list[tuple[int, dict]]) -> Figure:
             rel = amap / amap.mean() if amap.mean() > 0 else np.ones_like(amap)
             image = ax.imshow(np.clip(rel, norm.vmin, norm.vmax).reshape(side, side),
                               cmap="RdBu_r", norm=norm, interpolation="nearest")
-            if row is axes[0]:
+            if i == 0:
                 ax.set_title(f"{side}×{side} · head {h + 1}", fontsize=8)
     axes[0, 0].set_title("sample", fontsize=8)
     for ax in axes.flat:

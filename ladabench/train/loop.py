@@ -184,9 +184,9 @@ class Trainer:
     def train(self, should_stop: Callable[[], bool] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:
         """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
-        real = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
-        if real is not None:
-            self.event("sample", files=[real])
+        real_grid = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
+        if real_grid is not None:
+            self.event("sample", files=[real_grid])
         if on_eval is not None and self.step == 0 and 0 in self.cfg.eval.at_images:
             if on_eval(0).get("improved"):
                 save_checkpoint(self.rd.best, self.best_payload())
