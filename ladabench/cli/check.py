@@ -30,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows, code = check(args.results, baseline)
     print(gate.format_rows(rows))
-    print({0: "check passed", 1: "REGRESSION", 2: "cannot compare"}[code])
+    print(gate.verdict(rows, args.results, baseline))
     return code

@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only runs whose id matches this glob (plain text: contains it)")
     parser.add_argument("--max-parallel", type=int, default=1, metavar="N",
                         help="local executor: at most N runs at once (default 1)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="local executor: torch threads per run (default: the cores shared "
+                             "among --max-parallel runs)")
     parser.add_argument("--force", action="store_true",
                         help="delete the selected runs' folders and start them again")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -34,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                              "suite's folder (repeatable)")
     parser.add_argument("--wait", action="store_true",
                         help="slurm: wait until every task has finished (local/debug always wait)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="progress lines only when a run starts or ends, no periodic "
+                             "progress (batch and SLURM logs)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,4 +48,5 @@ def run(args: argparse.Namespace) -> int:
     return run_suite(args.suite, args.executor, profile=args.profile, dry_run=args.dry_run,
                      only=args.only, max_parallel=args.max_parallel, force=args.force,
                      sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait,
-                     allow_plugins=tuple(args.allow_plugins))
+                     allow_plugins=tuple(args.allow_plugins), quiet=args.quiet,
+                     threads=args.threads)

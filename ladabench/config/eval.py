@@ -1,7 +1,7 @@
 """The ``eval`` section of a run config: which metrics, which extractor, how many samples."""
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ladabench.config.data import Split
 from ladabench.core.schema import StrictModel
@@ -18,6 +18,9 @@ class EvalConfig(StrictModel):
     inception_weights: str | None = None
     #: in-training evaluation, used to pick the best checkpoint (0 = never)
     every_images: int = Field(default=2_560_000, ge=0)
+    #: further in-training evaluations at these images seen (0 = the untrained generator,
+    #: before the first step), e.g. a doubling schedule for short or time-budgeted runs
+    at_images: list[int] = Field(default_factory=list)
     n_gen: int = Field(default=2_500, gt=0)
     #: real images of ``real_split`` (the whole split, never the ``data.fraction`` subset);
     #: capped at the split size, and the protocol stamps the count actually used
@@ -27,3 +30,10 @@ class EvalConfig(StrictModel):
     final_n_real: int = Field(default=50_000, gt=0)
     real_split: Split = "train"
     batch_size: int = Field(default=250, gt=0)
+
+    @field_validator("at_images")
+    @classmethod
+    def _sorted_unique(cls, v: list[int]) -> list[int]:
+        if any(n < 0 for n in v):
+            raise ValueError(f"expected images seen >= 0, got {min(v)}")
+        return sorted(set(v))

@@ -36,9 +36,19 @@ class TrainConfig(StrictModel):
     ema_decay: float = Field(default=0.999, ge=0, lt=1)
     #: schedule length in real images shown to D (iterations × batch)
     images: int = Field(default=68_096_000, gt=0)
+    #: departure: also stop (status finished, ``summary.stopped_by: time_budget``) once the
+    #: training steps have taken this many seconds; evaluations, samples and checkpoints are
+    #: not counted. None = the schedule alone decides
+    time_budget_s: float | None = Field(default=None, gt=0)
+    #: the budget's clock: ``wall`` (elapsed time) or ``cpu`` (this process's CPU time, all
+    #: threads: on a machine shared with other jobs every run still gets the same compute)
+    time_budget_clock: Literal["wall", "cpu"] = "wall"
     log_every_images: int = Field(default=12_800, gt=0)
     sample_every_images: int = Field(default=512_000, gt=0)
     checkpoint_every_images: int = Field(default=512_000, gt=0)
+    #: keep both Adam states (and the RNG states) in the checkpoint of a finished run, so that
+    #: it can be continued exactly; by default a finished run keeps G, D and the EMA generator
+    keep_optimizer_state: bool = False
     #: gradient spike = norm > spike_factor × rolling median of the last spike_window steps
     spike_factor: float = Field(default=10.0, gt=1)
     spike_window: int = Field(default=200, ge=2)

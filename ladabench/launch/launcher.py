@@ -19,10 +19,16 @@ from ladabench.core.errors import ConfigError
 from ladabench.core.rundir import RunDir, RunLockedError, lock_owner, new_summary, write_summary
 from ladabench.launch.jobs import SCALING_OUTPUT, RunJob, ScalingJob, job_outcome, scaling_status
 from ladabench.launch.plan import Planned, plan
+from ladabench.launch.progress import SuiteProgress
 from ladabench.launch.status import describe
 from ladabench.suite import Run, Suite, load_suite
 
 EXECUTORS = ("local", "debug", "slurm")
+
+
+def print_line(line: str) -> None:
+    """Progress goes out line by line, also when stdout is a log file (batch jobs, SLURM)."""
+    print(line, flush=True)
 
 
 def _prepare(planned: list[Planned]) -> list[Run]:
@@ -67,48 +73,60 @@ def _launch_scaling(suite: Suite, executor: Any, force: bool, wait: bool,
     return {"scaling": status}
 
 
+def _collect(running: dict[str, Any], outcomes: dict[str, str], progress: SuiteProgress) -> None:
+    """Record the jobs of ``running`` that are done (removed from it)."""
+    for run_id, job in list(running.items()):
+        if job.done():
+            outcomes[run_id] = job_outcome(running.pop(run_id))
+            progress.end(run_id, outcomes[run_id])
+    progress.beat()
+
+
 def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int,
-                 log: Callable[[str], None]) -> dict[str, str]:
-    """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once."""
+                 threads: int | None, progress: SuiteProgress) -> dict[str, str]:
+    """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once, each on
+    ``threads`` torch threads (None: the cores shared among the parallel runs)."""
     queue, running, outcomes = list(runs), {}, {}
-    threads = local_threads(max_parallel)
+    threads = threads or local_threads(max_parallel)
     while queue or running:
         while queue and len(running) < max_parallel:
             run = queue.pop(0)
             running[run.run_id] = executor.submit(_job(run, suite, threads))
-            log(f"started {run.run_id}")
-        for run_id, job in list(running.items()):
-            if job.done():
-                outcomes[run_id] = job_outcome(running.pop(run_id))
-                log(f"{outcomes[run_id]:<9} {run_id}")
+            progress.start(run.run_id)
+        _collect(running, outcomes, progress)
         time.sleep(0.2)
     return outcomes
 
 
-def _run_debug(executor: Any, suite: Suite, runs: list[Run], log: Callable[[str], None]) -> dict[str, str]:
+def _run_debug(executor: Any, suite: Suite, runs: list[Run], progress: SuiteProgress) -> dict[str, str]:
     """In-process and sequential; a failing run raises with its own traceback (and submitit's
     post-mortem debugger), which is what ``debug`` is for."""
     outcomes = {}
     for run in runs:
+        progress.start(run.run_id)
         job = executor.submit(_job(run, suite))
         outcomes[run.run_id] = str(job.result().get("status"))
-        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+        progress.end(run.run_id, outcomes[run.run_id])
     return outcomes
 
 
 def _run_array(executor: Any, suite: Suite, runs: list[Run], wait: bool,
-               log: Callable[[str], None]) -> dict[str, str]:
-    """SLURM: one job array, one task per run."""
+               progress: SuiteProgress) -> dict[str, str]:
+    """SLURM: one job array, one task per run; with ``wait``, its progress until all ended
+    (a task counts as started when it is submitted: the ETA includes queueing)."""
     with executor.batch():
         jobs = [executor.submit(_job(r, suite)) for r in runs]
     for run, job in zip(runs, jobs):
-        log(f"submitted {run.run_id} as SLURM job {job.job_id}")
+        progress.log(f"submitted {run.run_id} as SLURM job {job.job_id}")
     if not wait:
         return {run.run_id: "pending" for run in runs}
-    outcomes = {}
+    running, outcomes = {}, {}
     for run, job in zip(runs, jobs):
-        outcomes[run.run_id] = job_outcome(job)
-        log(f"{outcomes[run.run_id]:<9} {run.run_id}")
+        running[run.run_id] = job
+        progress.start(run.run_id, announce=False)
+    while running:
+        _collect(running, outcomes, progress)
+        time.sleep(1.0)
     return outcomes
 
 
@@ -130,21 +148,28 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
     return slurm
 
 
-def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int) -> None:
+def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int,
+                     threads: int | None = None) -> None:
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     if profile is not None and executor != "slurm":
         raise ConfigError(f"--profile: only used with --executor slurm (got --executor {executor})")
     if max_parallel < 1:
         raise ConfigError(f"--max-parallel: expected >= 1, got {max_parallel}")
+    if threads is not None and (threads < 1 or executor != "local"):
+        raise ConfigError(f"--threads: expected >= 1 with --executor local, got {threads} "
+                          f"with --executor {executor}")
 
 
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
            only: str | None = None, max_parallel: int = 1, force: bool = False,
-           wait: bool = True, log: Callable[[str], None] = print) -> dict[str, str]:
+           wait: bool = True, quiet: bool = False, threads: int | None = None,
+           log: Callable[[str], None] = print_line) -> dict[str, str]:
     """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
-    without ``wait``: ``pending``). Bad arguments raise ConfigError before anything is written."""
-    _check_arguments(executor, profile, max_parallel)
+    without ``wait``: ``pending``). Progress lines go to ``log`` (``quiet``: only when a run
+    starts or ends). ``threads``: torch threads per local run (default: the cores shared among
+    ``max_parallel`` runs). Bad arguments raise ConfigError before anything is written."""
+    _check_arguments(executor, profile, max_parallel, threads)
     prof = load_profile(profile) if executor == "slurm" else None
     missing = suite.required_missing
     if missing:
@@ -169,30 +194,32 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     if not todo:
         return {}
     ex = make_executor(executor, suite, prof)
+    parallel = {"slurm": len(todo), "debug": 1}.get(executor, max_parallel)
+    progress = SuiteProgress(todo, parallel, log, quiet=quiet)
     if executor == "slurm":
-        return _run_array(ex, suite, todo, wait, log)
+        return _run_array(ex, suite, todo, wait, progress)
     if executor == "debug":
-        return _run_debug(ex, suite, todo, log)
-    return _run_bounded(ex, suite, todo, max_parallel, log)
+        return _run_debug(ex, suite, todo, progress)
+    return _run_bounded(ex, suite, todo, max_parallel, threads, progress)
 
 
 def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
               dry_run: bool = False, only: str | None = None, max_parallel: int = 1,
               force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
-              results_root: str | Path | None = None, wait: bool = True,
-              allow_plugins: tuple[str | Path, ...] = (),
-              log: Callable[[str], None] = print) -> int:
+              results_root: str | Path | None = None, wait: bool = True, quiet: bool = False,
+              threads: int | None = None, allow_plugins: tuple[str | Path, ...] = (),
+              log: Callable[[str], None] = print_line) -> int:
     """``ladabench run``: validate, then print the plan (``dry_run``, which runs no plugin) or
     launch. Returns the exit code: 0, or 1 when a run failed."""
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root,
                        run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
     if dry_run:
-        _check_arguments(executor, profile, max_parallel)
+        _check_arguments(executor, profile, max_parallel, threads)
         prof = load_profile(profile) if executor == "slurm" else None
         log(describe(suite, plan(suite, only, force), executor, prof))
         return 0
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
-                      force=force, wait=wait, log=log)
+                      force=force, wait=wait, quiet=quiet, threads=threads, log=log)
     failed = [run_id for run_id, status in outcomes.items() if status.startswith("failed")]
     log(f"{len(outcomes)} runs launched, {len(failed)} failed")
     return 1 if failed else 0

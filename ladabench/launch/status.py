@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ladabench.config.profiles import SlurmProfile, slurm_parameters
+from ladabench.config.train import TrainConfig
 from ladabench.core.errors import ConfigError
 from ladabench.core.rundir import NEW, RunDir, read_summary, run_status
 from ladabench.core.schema import parse_yaml
@@ -21,7 +22,7 @@ def _target_images(rd: RunDir) -> int | None:
     return (parse_yaml(rd.config.read_text(encoding="utf-8")) or {}).get("train", {}).get("images")
 
 
-def _metric(summary: dict[str, Any], which: str) -> str:
+def metric_text(summary: dict[str, Any], which: str) -> str:
     """``fid 3.29`` style text of the first metric in ``final`` (or ``best``)."""
     values = summary.get(which) or {}
     return ", ".join(f"{k} {v['value']:.4g}" for k, v in values.items()
@@ -37,7 +38,7 @@ def run_row(run_id: str, run_dir: Path, target: int | None = None) -> dict[str, 
     seen = s.get("images_seen") or 0
     progress = f"{seen:,}/{target:,}" if target else f"{seen:,}"
     return {"run": run_id, "status": status, "images": progress,
-            "metrics": _metric(s, "final") or _metric(s, "best"), "error": s.get("error") or ""}
+            "metrics": metric_text(s, "final") or metric_text(s, "best"), "error": s.get("error") or ""}
 
 
 def suite_status(suite: Suite) -> str:
@@ -80,6 +81,14 @@ def _scaling_lines(suite: Suite) -> list[str]:
             f"{scaling_status(suite.results_dir)}: {suite.results_dir / SCALING_OUTPUT}"]
 
 
+def schedule_text(train: TrainConfig) -> str:
+    """``8,192``, or with a time budget ``1,000,000 or 150 s cpu`` (whichever comes first)."""
+    text = f"{train.images:,}"
+    if train.time_budget_s is not None:
+        text += f" or {train.time_budget_s:g} s {train.time_budget_clock}"
+    return text
+
+
 def describe(suite: Suite, planned: list[Planned], executor: str,
              profile: SlurmProfile | None = None) -> str:
     """The dry-run text: every selected run with its action, status and schedule, and the
@@ -99,7 +108,7 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
     else:
         lines.append(format_table([
             {"action": p.action, "status": p.status, "run": p.run.run_id,
-             "images": f"{p.run.config.train.images:,}", "batch": p.run.config.train.batch_size}
+             "images": schedule_text(p.run.config.train), "batch": p.run.config.train.batch_size}
             for p in planned]))
     lines += [f"required before launch: {key}" for key in suite.required_missing]
     lines += [f"plugin that a launch would run: {ref}" for ref in suite.plugins]

@@ -4,8 +4,7 @@ on the same images (the promise: FID/KID time is the extractor's, overhead ≤ 5
 Both sides get the same generator (a fixed random linear map, so that sampling is cheap and
 identical), the same real images and the same extractor; ladabench's side starts from an empty
 cache (it computes the real features too, plus its data fingerprint and weights hash), the bare
-side runs with ``cache=False``. The digit classifier (or the Inception file) must exist
-already. Runs alternate and the fastest of each side is compared.
+side runs with ``cache=False``. The Inception file (for that extractor) must exist already. Runs alternate and the fastest of each side is compared.
 
     python -m ladabench.measure.overhead [--n-gen 10000] [--extractor digits-cnn] [--repeats 2]
 """

@@ -1,10 +1,10 @@
 """Where metrics keep their files, and the real-statistics cache key.
 
 Under the cache folder (``ladabench.core.cache``: ``$LADABENCH_CACHE``, default
-``~/.cache/ladabench``): the digit classifier, downloaded weights without a torch-hub home, and
-torch-fidelity's feature/statistics cache under ``fidelity/``. Keys are hashes of everything that
-determines the cached value (StyleGAN2-ADA style), never a bare name (torch-fidelity's own cache
-keys by name only).
+``~/.cache/ladabench``): downloaded weights without a torch-hub home and torch-fidelity's
+feature/statistics cache under ``fidelity/`` (the digit classifier ships with the package and is
+never cached). Keys are hashes of everything that determines the cached value (StyleGAN2-ADA
+style), never a bare name (torch-fidelity's own cache keys by name only).
 """
 from __future__ import annotations
 

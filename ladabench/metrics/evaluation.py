@@ -21,7 +21,7 @@ from ladabench.data.base import file_sha256
 from ladabench.data.build import build_source
 from ladabench.core.errors import ConfigError
 from ladabench.metrics import fidelity
-from ladabench.metrics.digits_cnn import NAME as DIGITS_CNN, ensure_weights, load_digits_net
+from ladabench.metrics.digits_cnn import NAME as DIGITS_CNN, load_digits_net, weights_path
 from ladabench.metrics.extractors import get_extractor
 from ladabench.metrics.modes import count_modes
 from ladabench.core.registry import Registry
@@ -131,7 +131,7 @@ def modes(ctx: EvalContext) -> dict[str, MetricValue]:
             f"eval.metrics: 'modes' needs a data set with Stacked-MNIST modes (stacked_digits), "
             f"got data.name={ctx.cfg.data.name!r}"
         )
-    path = ensure_weights()
+    path = weights_path()
     net = load_digits_net(path)[0].to(ctx.device)
     images = generate_uint8(ctx.generator, ctx.cfg.train.noise_dim, ctx.n_gen,
                             ctx.cfg.eval.batch_size, ctx.device)

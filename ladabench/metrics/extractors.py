@@ -69,6 +69,6 @@ register_extractor(
         name=digits_cnn.NAME,
         feature_layer=digits_cnn.FEATURE_LAYER,
         standard=False,
-        weights=lambda ecfg: digits_cnn.ensure_weights(),
+        weights=lambda ecfg: digits_cnn.weights_path(),
     )
 )

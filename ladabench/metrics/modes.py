@@ -31,7 +31,7 @@ def mode_labels(images: torch.Tensor, net: DigitsNet | None = None) -> torch.Ten
 def count_modes(images: torch.Tensor, net: DigitsNet | None = None) -> tuple[int, float]:
     """(modes covered of 1,000, reverse KL) of uint8 images ``(n, 3, H, W)``.
 
-    ``net`` defaults to the cached digit classifier; it must be on the images' device.
+    ``net`` defaults to the shipped digit classifier; it must be on the images' device.
     """
     if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(

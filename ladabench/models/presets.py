@@ -118,3 +118,20 @@ def bedroom_256() -> Preset:
         provenance="UNCONFIRMED: ladabench choice from TF config.py comments "
         "(dec_dim [32,16,8]; d_enc_dim [16,32,64,128,256]; docs/paper.md §5.2, §6.2, U5)",
     )
+
+
+@PRESETS.register()
+def compact_32() -> Preset:
+    """A LadaGAN for CPUs (ladabench's choice, not a paper architecture): the ``cifar10_32``
+    topology (three generator token stages at 8×8, 16×16 and 32×32 with a Conv3×3 after each
+    pixel shuffle, one discriminator transformer block on 16×16 tokens, 25 patch logits) with
+    1/16 of the generator's token widths, 1/16-1/32 of the discriminator's, and one head in
+    the 32×32 stage, where attention over 1,024 tokens costs the quadratic variants the most.
+    0.6M generator parameters (0.5M of them in the first Dense), 0.004 GMACs per image: the
+    quickstart trains all five attention variants on the digits in minutes, the CI gate three
+    seeds."""
+    return Preset(
+        img_size=32, noise_dim=128, g_dim=(64, 16, 4), g_heads=(2, 2, 1), g_mlp=(32, 32, 32),
+        dec_dim=(), d_enc_dim=(8, 16), d_out_dim=(16, 32), d_heads=2, d_mlp=32,
+        provenance="ladabench choice: cifar10_32 topology at 1/16 width for CPUs (quickstart, CI)",
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,18 +15,22 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot/seaborn: no display on clusters
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.ticker import EngFormatter  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from PIL import Image, UnidentifiedImageError  # noqa: E402
 
 from ladabench.results import Results  # noqa: E402
 
-SAMPLE_NAME = re.compile(r"^(grid|attn)_(\d{12})\.png$")
-#: longest side of an embedded sample image (keeps the report small)
-THUMB_PX = 384
-#: attention-map snapshots shown per run (evenly spaced over training)
-ATTN_SNAPSHOTS = 6
+SAMPLE_NAME = re.compile(r"^(grid|attn)_(\d{12})\.(png|npz)$")
+#: longest side of an embedded sample image (keeps the report small; grids are ~274 px)
+THUMB_PX = 1024
+#: attention-map snapshots shown per run (evenly spaced over training, the last included)
+ATTN_SNAPSHOTS = 4
+#: attention maps are drawn relative to the uniform map, on a log scale over this factor
+ATTN_RANGE = 8.0
 
 
 @dataclass
@@ -59,18 +64,28 @@ def _legend_outside(ax: plt.Axes) -> None:
 
 
 def fid_vs_images(results: Results, pids: dict[str, str]) -> list[Figure]:
-    """FID against images seen, one line per run, one figure per protocol."""
-    evals = results.evals[results.evals["metric"] == "fid"].dropna(subset=["value"])
+    """FID against images seen, one line per run, one figure per protocol: the in-training
+    evaluations and, where its protocol is the same, the run's final evaluation."""
+    cols = ["run_id", "images_seen", "value", "protocol"]
+    evals = results.evals[results.evals["metric"] == "fid"][cols]
+    m = results.metrics
+    finals = m[(m["which"] == "final") & (m["metric"] == "fid")][cols]
+    points = pd.concat([evals, finals]).dropna(subset=["value", "images_seen"])
+    points = points.drop_duplicates(["run_id", "images_seen", "protocol"])
     figs = []
-    for key, df in evals.groupby("protocol", sort=False):
+    for key, df in points.groupby("protocol", sort=False):
+        if df.groupby("run_id").size().max() < 2:
+            continue  # final values only: the results table shows them
         fig, ax = plt.subplots(figsize=(7, 4))
-        sns.lineplot(data=_with_variant(df, results), x="images_seen", y="value", hue="variant",
-                     units="run_id", estimator=None, marker="o", ax=ax,
-                     palette=palette(results))
+        df = _with_variant(df, results).sort_values("images_seen")
+        sns.lineplot(data=df, x="images_seen", y="value", hue="variant", units="run_id",
+                     estimator=None, marker="o", ax=ax, palette=palette(results))
         ax.set(xlabel="images seen", ylabel=f"FID ({pids.get(key, key)})", yscale="log")
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         _legend_outside(ax)
         figs.append(Figure(f"FID vs images seen · {pids.get(key, key)}", png_uri(fig),
-                           "One line per run (seeds share a colour)."))
+                           "One line per run (seeds share a colour); the last point of a "
+                           "finished run is its final evaluation."))
     return figs
 
 
@@ -153,7 +168,8 @@ def grad_norms(results: Results) -> list[Figure]:
                 continue
             if y is None:  # a per-block spike: mark it on the global trace
                 y = trace.iloc[(trace["images_seen"] - ev["images_seen"]).abs().argmin()][col]
-            ax.scatter([ev["images_seen"]], [y], marker="x", color="black", zorder=5)
+            ax.scatter([ev["images_seen"]], [y], marker="x", zorder=5,
+                       color=palette(results).get(str(ev["variant"]), "black"))
         for _, ev in events[events["event"] == "diverged"].iterrows():
             ax.axvline(ev["images_seen"], color="red", linestyle="--", linewidth=1)
             if ax is axes[0, 0]:
@@ -161,8 +177,9 @@ def grad_norms(results: Results) -> list[Figure]:
                             (ev["images_seen"], 1.02), xycoords=("data", "axes fraction"),
                             color="red", fontsize=8, ha="center", va="bottom")
     axes[-1, 0].set_xlabel("images seen")
+    axes[-1, 0].xaxis.set_major_formatter(EngFormatter(sep=""))
     return [Figure("Gradient norms of G and D", png_uri(fig),
-                   "× = gradient spike event; red dashed line = divergence.")]
+                   "× = gradient spike event, in its run's colour; red dashed line = divergence.")]
 
 
 def _thumb_uri(path: Path) -> str:
@@ -174,10 +191,10 @@ def _thumb_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def sample_files(run_dir: Path, kind: str) -> list[tuple[int, Path]]:
-    """``samples/<kind>_<images_seen:012d>.png`` of a run, sorted by images seen."""
+def sample_files(run_dir: Path, kind: str, ext: str = "png") -> list[tuple[int, Path]]:
+    """``samples/<kind>_<images_seen:012d>.<ext>`` of a run, sorted by images seen."""
     found = []
-    for p in (run_dir / "samples").glob(f"{kind}_*.png"):
+    for p in (run_dir / "samples").glob(f"{kind}_*.{ext}"):
         m = SAMPLE_NAME.match(p.name)
         if m:
             found.append((int(m.group(2)), p))
@@ -191,28 +208,100 @@ def _image_figure(title: str, caption: str, path: Path) -> Figure:
         return Figure(title, "", f"{path.name}: unreadable image ({e.__class__.__name__})")
 
 
-def sample_grids(results: Results) -> list[Figure]:
-    """The latest fixed-z sample grid of every run."""
-    figs = []
-    for _, run in results.runs.iterrows():
-        files = sample_files(Path(run["path"]), "grid")
-        if files:
-            images, path = files[-1]
-            figs.append(_image_figure(str(run["variant"]),
-                                      f"{run['run_id']} · {images:,} images", path))
-    return figs
+def one_run_per_variant(results: Results) -> pd.DataFrame:
+    """The run with the lowest seed of every (suite, variant): the figures that show one
+    run per variant (sample grids, attention maps)."""
+    runs = results.runs.assign(_seed=results.runs["seed"].fillna(-1))
+    return runs.sort_values(["suite", "variant", "_seed"]).drop_duplicates(["suite", "variant"])
 
 
-def attention_maps(results: Results) -> list[tuple[str, list[Figure]]]:
-    """Per run, up to ``ATTN_SNAPSHOTS`` attention-map images spread over training."""
+@dataclass
+class SampleRow:
+    """Sample grids shown side by side: one per variant (and the real images)."""
+
+    title: str
+    figures: list[Figure]
+
+
+def sample_grids(results: Results) -> list[SampleRow]:
+    """Per suite: every variant's grid at the largest images seen that all of them reached,
+    beside a grid of real training images; then each run's last grid, when that is later."""
     rows = []
-    for _, run in results.runs.iterrows():
-        files = sample_files(Path(run["path"]), "attn")
-        if not files:
+    for suite, runs in one_run_per_variant(results).groupby("suite", sort=True):
+        grids = {r["run_id"]: dict(sample_files(Path(r["path"]), "grid"))
+                 for _, r in runs.iterrows()}
+        grids = {k: v for k, v in grids.items() if v}
+        if not grids:
             continue
-        step = max(1, -(-len(files) // ATTN_SNAPSHOTS))
-        picked = files[::step][: ATTN_SNAPSHOTS - 1] + [files[-1]]
-        picked = list(dict.fromkeys(picked))
-        rows.append((f"{run['variant']} · {run['run_id']}",
-                     [_image_figure(f"{n:,} images", "", p) for n, p in picked]))
+        variant = dict(zip(runs["run_id"], runs["variant"].astype(str)))
+        real = [Path(p) / "samples" / "real.png" for p in runs["path"]]
+        real_fig = [_image_figure("real images", "training data", p) for p in real if p.is_file()][:1]
+        common = set.intersection(*(set(g) for g in grids.values()))
+        if common:
+            n = max(common)
+            rows.append(SampleRow(f"{suite}: every variant at {n:,} images seen",
+                                  [_image_figure(variant[k], f"{n:,} images", g[n])
+                                   for k, g in grids.items()] + real_fig))
+        last = {k: max(g) for k, g in grids.items()}
+        if not common or any(v != max(common) for v in last.values()):
+            rows.append(SampleRow(f"{suite}: the last grid of every run",
+                                  [_image_figure(variant[k], f"{last[k]:,} images",
+                                                 grids[k][last[k]]) for k in grids]
+                                  + ([] if common else real_fig)))
     return rows
+
+
+def _snapshots(files: list[tuple[int, Path]], n: int) -> list[tuple[int, Path]]:
+    """Up to ``n`` entries spread evenly over ``files``, the first and the last included."""
+    if len(files) <= n:
+        return files
+    idx = np.unique(np.linspace(0, len(files) - 1, n).round().astype(int))
+    return [files[i] for i in idx]
+
+
+def _attention_figure(title: str, snaps: list[tuple[int, dict]]) -> Figure:
+    """Rows = snapshots of the first fixed-z sample, columns = the image, then every head of
+    every stage, each map divided by its mean (1 = uniform attention) on a log colour scale."""
+    stages = sorted(k for k in snaps[0][1] if k.startswith("stage"))
+    heads = [(k, h) for k in stages for h in range(snaps[0][1][k].shape[1])]
+    fig, axes = plt.subplots(len(snaps), 1 + len(heads), squeeze=False,
+                             figsize=(1.3 * (1 + len(heads)) + 1.2, 1.35 * len(snaps) + 0.5))
+    norm = LogNorm(1 / ATTN_RANGE, ATTN_RANGE)
+    image = None
+    for i, (row, (seen, data)) in enumerate(zip(axes, snaps)):
+        row[0].imshow(data["images"][0], interpolation="nearest")
+        row[0].set_ylabel(f"{seen:,}\nimages", fontsize=8)
+        for ax, (key, h) in zip(row[1:], heads):
+            amap = data[key][0, h].astype(np.float64)  # (N,)
+            side = math.isqrt(amap.size)
+            rel = amap / amap.mean() if amap.mean() > 0 else np.ones_like(amap)
+            image = ax.imshow(np.clip(rel, norm.vmin, norm.vmax).reshape(side, side),
+                              cmap="RdBu_r", norm=norm, interpolation="nearest")
+            if i == 0:
+                ax.set_title(f"{side}×{side} · head {h + 1}", fontsize=8)
+    axes[0, 0].set_title("sample", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bar = fig.colorbar(image, ax=axes, fraction=0.02, pad=0.01)
+    bar.set_label("attention ÷ uniform", fontsize=8)
+    return Figure(title, png_uri(fig), "Columns: token stage (grid side) and head; rows: images "
+                  "seen. White = uniform attention, red = more, blue = less (clipped at "
+                  f"×{ATTN_RANGE:g} and ÷{ATTN_RANGE:g}).")
+
+
+def attention_maps(results: Results) -> list[Figure]:
+    """One labelled figure per variant (lowest seed): its attention maps over training."""
+    figs = []
+    for _, run in one_run_per_variant(results).iterrows():
+        files = _snapshots(sample_files(Path(run["path"]), "attn", "npz"), ATTN_SNAPSHOTS)
+        snaps = []
+        for seen, path in files:
+            try:
+                with np.load(path, allow_pickle=False) as npz:
+                    snaps.append((seen, {k: npz[k] for k in npz.files}))
+            except (OSError, ValueError):
+                continue  # a torn file of a running run: skip that snapshot
+        if snaps:
+            figs.append(_attention_figure(f"{run['suite']} · {run['variant']}", snaps))
+    return figs

@@ -8,7 +8,6 @@ text from the results folder is shown as text.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
@@ -53,9 +52,13 @@ def _environment() -> jinja2.Environment:
 
 
 def _protocol_legend(results: Results, pids: dict[str, str]) -> list[dict]:
-    return [{"id": pid, "text": published.protocol_text(results.protocols.get(key, {})),
-             "json": json.dumps(results.protocols.get(key, {}), sort_keys=True)}
-            for key, pid in pids.items()]
+    """Per protocol id: its one-line summary and every stamp key with its value."""
+    legend = []
+    for key, pid in pids.items():
+        protocol = results.protocols.get(key, {})
+        legend.append({"id": pid, "text": published.protocol_text(protocol),
+                       "stamp": [(k, str(v)) for k, v in sorted(protocol.items())]})
+    return legend
 
 
 def _provenance(runs: pd.DataFrame) -> list[dict]:
@@ -83,30 +86,37 @@ def _run_rows(runs: pd.DataFrame, pids: dict[str, str]) -> list[dict]:
     return rows
 
 
-def _paper_vs_ours(results: Results, folder: Path) -> list[published.PaperSection]:
-    """Paper tables ordered by resolution (CIFAR-10 first), then by title."""
+def _paper_vs_ours(results: Results, folder: Path) -> tuple[list[published.PaperSection], list[str]]:
+    """(paper tables of the data sets the results contain, ordered by resolution then title;
+    the titles of the other tables)."""
     if not folder.is_dir():
-        return []
+        return [], []
+    datasets = set(results.runs.get("cfg.data.name", pd.Series(dtype=str)).dropna().astype(str))
     tabs = sorted(published.load_published(folder),
                   key=lambda pt: (pt[1].protocol.get("resolution", 0), pt[1].table))
-    return [published.compare(t, results, path) for path, t in tabs]
+    shown = [published.compare(t, results, path.name) for path, t in tabs
+             if t.protocol.get("dataset") in datasets]
+    others = [t.table for _, t in tabs if t.protocol.get("dataset") not in datasets]
+    return shown, others
 
 
 def build_context(results: Results, published_dir: Path) -> dict:
     pids = tables.protocol_ids(results)
     runs = results.runs
     scale_df = scaling.load_scaling(results.roots)
+    paper, paper_others = _paper_vs_ours(results, published_dir)
     return {
         "title": " + ".join(sorted(runs["suite"].astype(str).unique())),
         "generated": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "version": ladabench.__version__,
-        "roots": [str(r) for r in results.roots],
+        "roots": [r.resolve().name for r in results.roots],  # names only: no machine paths
         "status_counts": runs["status"].value_counts().to_dict(),
         "runs": _run_rows(runs, pids),
         "protocols": _protocol_legend(results, pids),
         "provenance": _provenance(runs),
-        "paper": _paper_vs_ours(results, published_dir),
-        "published_dir": str(published_dir),
+        "paper": paper,
+        "paper_others": paper_others,
+        "published_dir": published_dir.name,
         "conventions": published.CONVENTIONS,
         "suite_tables": tables.suite_tables(results, pids),
         "fid_curves": figures.fid_vs_images(results, pids),

@@ -36,13 +36,40 @@ class Column:
 COST_COLUMNS = (
     Column("params_G", "params G (M)", "params_G", "{:.2f}", 1e-6, spread=False),
     Column("macs_G", "MACs G (G)", "macs_G", "{:.3f}", 1e-9, spread=False),
-    Column("img_per_s", "train img/s", "img_per_s", "{:.1f}", 1.0, False),
+    Column("img_per_s", "train img/s (steady)", "img_per_s", "{:.1f}", 1.0, False),
     Column("peak_memory", "peak memory (GiB)", "peak_memory_bytes", "{:.2f}", 1 / 2**30),
-    Column("images_seen", "images seen (M)", "images_seen", "{:.2f}", 1e-6, None, spread=False),
-    Column("wall_time", "wall time (h)", "wall_time_s", "{:.2f}", 1 / 3600),
+    Column("images_seen", "images seen", "images_seen", "si", 1.0, None),
+    Column("wall_time", "wall time", "wall_time_s", "duration", 1.0),
 )
 #: display of metric values: (label, format, scale); others use the metric name and 4 digits
-METRIC_DISPLAY = {"fid": ("FID", "{:.2f}", 1.0), "kid": ("KID ×10³", "{:.2f}", 1e3)}
+METRIC_DISPLAY = {"fid": ("FID", "{:.2f}", 1.0), "kid": ("KID", "{:,.1f}", 1.0)}
+#: published KIDs (standard Inception protocol) are quoted ×10³
+STANDARD_KID = ("KID ×10³", "{:.2f}", 1e3)
+_SI = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def format_value(value: float, fmt: str) -> str:
+    """``fmt.format(value)``; ``fmt == "si"``: three significant digits and a k/M/G suffix
+    (96 → ``96``, 12,288 → ``12.3k``, 68,096,000 → ``68.1M``); ``"duration"``: seconds as
+    ``42 s``, ``6.5 min`` or ``39.2 h``."""
+    if fmt == "duration":
+        if abs(value) < 120:
+            return f"{value:.0f} s"
+        return f"{value / 60:.1f} min" if abs(value) < 7200 else f"{value / 3600:.1f} h"
+    if fmt != "si":
+        return fmt.format(value)
+    for factor, suffix in _SI:
+        if abs(value) >= factor:
+            return f"{value / factor:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def metric_display(metric: str, protocol: dict) -> tuple[str, str, float]:
+    """(label, format, scale) of a metric column: KID ×10³ only under the standard protocol
+    (where KIDs are small and published that way); other extractors' KIDs as they are."""
+    if metric == "kid" and protocol.get("standard"):
+        return STANDARD_KID
+    return METRIC_DISPLAY.get(metric, (metric, "{:.4g}", 1.0))
 
 
 @dataclass
@@ -74,6 +101,8 @@ class Cell:
     best: bool = False
     title: str = ""
     stat: Stat | None = None
+    #: the 95 % interval's half-width as text ("" below 3 values or without a spread)
+    ci: str = ""
 
 
 @dataclass
@@ -93,14 +122,15 @@ def protocol_ids(results: Results) -> dict[str, str]:
     return ids
 
 
-def metric_columns(runs: pd.DataFrame, pids: dict[str, str]) -> list[Column]:
+def metric_columns(runs: pd.DataFrame, pids: dict[str, str],
+                   protocols: dict[str, dict]) -> list[Column]:
     """One column per (final metric, protocol) found among ``runs``."""
     cols = []
     metric_names = sorted({c.split("/")[1] for c in runs.columns
                            if c.startswith("final/") and c.count("/") == 1})
     for metric in metric_names:
-        label, fmt, scale = METRIC_DISPLAY.get(metric, (metric, "{:.4g}", 1.0))
         for key in sorted(runs[f"final/{metric}/protocol"].dropna().unique(), key=pids.get):
+            label, fmt, scale = metric_display(metric, protocols.get(key, {}))
             cols.append(Column(f"final/{metric}@{key}", f"{label} · {pids[key]}",
                                f"final/{metric}", fmt, scale))
     return cols
@@ -118,9 +148,9 @@ def _values(runs: pd.DataFrame, col: Column) -> list:
 def format_stat(s: Stat | None, fmt: str, spread: bool = True) -> str:
     if s is None:
         return "—"
-    text = fmt.format(s.mean)
+    text = format_value(s.mean, fmt)
     if spread and s.std is not None:
-        text += " ± " + fmt.format(s.std)
+        text += " ± " + format_value(s.std, fmt)
     return text
 
 
@@ -129,7 +159,8 @@ def _stat_title(s: Stat | None, fmt: str) -> str:
         return "no finished run"
     title = f"n = {s.n}"
     if s.ci is not None:
-        title += f"; 95 % CI [{fmt.format(s.mean - s.ci)}, {fmt.format(s.mean + s.ci)}]"
+        title += (f"; 95 % CI [{format_value(s.mean - s.ci, fmt)}, "
+                  f"{format_value(s.mean + s.ci, fmt)}]")
     return title
 
 
@@ -160,16 +191,19 @@ def suite_tables(results: Results, pids: dict[str, str]) -> list[SuiteTable]:
     if runs.empty:
         return tables
     for suite, srun in runs.groupby("suite", sort=True):
-        table = SuiteTable(str(suite), metric_columns(srun, pids) + list(COST_COLUMNS))
+        table = SuiteTable(str(suite),
+                           metric_columns(srun, pids, results.protocols) + list(COST_COLUMNS))
         for _, group in srun.groupby("group", sort=False):
             finished = group[group["status"] == "finished"]
             cells = {}
             for col in table.columns:
                 s = Stat.of(_values(finished, col))
+                ci = format_value(s.ci, col.fmt) if col.spread and s and s.ci is not None else ""
                 cells[col.key] = Cell(format_stat(s, col.fmt, col.spread),
-                                      title=_stat_title(s, col.fmt), stat=s)
-            seeds = sorted(str(x) for x in group["seed"].dropna().unique())
-            table.rows.append({"variant": group["variant"].iloc[0], "seeds": ", ".join(seeds),
+                                      title=_stat_title(s, col.fmt), stat=s, ci=ci)
+            seeds = sorted(int(x) for x in group["seed"].dropna().unique())
+            table.rows.append({"variant": group["variant"].iloc[0], "seeds": len(seeds),
+                               "seed_list": ", ".join(map(str, seeds)),
                                "runs": runs_note(group), "cells": cells})
         _mark_best(table)
         tables.append(table)
@@ -188,7 +222,7 @@ def main_results_frame(tables: list[SuiteTable], with_ci: bool = True) -> pd.Dat
                 text = cell.text
                 if with_ci and col.spread and cell.stat is not None and cell.stat.ci is not None:
                     lo, hi = cell.stat.mean - cell.stat.ci, cell.stat.mean + cell.stat.ci
-                    text += f" [{col.fmt.format(lo)}, {col.fmt.format(hi)}]"
+                    text += f" [{format_value(lo, col.fmt)}, {format_value(hi, col.fmt)}]"
                 row[col.label] = text + (" *" if cell.best else "")
             rows.append(row)
     frame = pd.DataFrame(rows)

@@ -54,6 +54,9 @@ class MetricRef(StrictModel):
 
 class RunRef(StrictModel):
     config_hashes: list[str]
+    #: the experiment's settings (flattened config without seed, names and machine keys): any
+    #: difference changes the trained model, so the numbers are not comparable
+    config: dict[str, Any]
     seeds: list[int]
     #: at least one: a run without a metric would make the gate pass without comparing
     metrics: dict[str, MetricRef] = Field(min_length=1)
@@ -131,8 +134,11 @@ def build_baseline(runs: list[dict], suite: str, reference: Reference,
     refs = {}
     for name, group in sorted(group_by_name(runs).items()):
         metrics = sorted({m for r in group for m in r["final"]})
+        configs = {json.dumps(r["config"], sort_keys=True, default=str) for r in group}
+        if len(configs) > 1:
+            raise DataError(f"cannot update: the seeds of run {name!r} differ in more than the seed")
         refs[name] = RunRef(config_hashes=sorted({r["config_hash"] for r in group}),
-                            seeds=sorted(r["seed"] for r in group),
+                            config=group[0]["config"], seeds=sorted(r["seed"] for r in group),
                             metrics={m: _metric_ref(name, m, group) for m in metrics},
                             img_per_s=statistics.fmean(r["img_per_s"] for r in group))
     tols, tput = (old.tolerances, old.throughput) if old else _default_tolerances(refs)

@@ -16,8 +16,9 @@ import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from ladabench.config import RunConfig
 from ladabench.core.errors import DataError
 from ladabench.core.rundir import FINISHED
 from ladabench.core.io import write_yaml
@@ -26,7 +27,8 @@ from ladabench.core.text import format_table
 from ladabench.results.baseline import (
     Baseline, Reference, RunRef, build_baseline, group_by_name, load_baseline,
 )
-from ladabench.results.load import SEED_TOKEN, RunData, find_run_dirs, load_run
+from ladabench.results.load import (NON_EXPERIMENT_KEYS, SEED_TOKEN, RunData, find_run_dirs,
+                                    flatten, load_run)
 
 PASS, REGRESSION, CANNOT_COMPARE = 0, 1, 2
 
@@ -51,6 +53,38 @@ def device_class(device: str, device_name: str) -> str:
     return "cpu" if kind == "cpu" else f"{kind}:{device_name}"
 
 
+def _short(value: Any) -> str:
+    text = str(value)
+    return text[:12] + "…" if len(text) > 16 else text
+
+
+def _described(keys: list[str], baseline: dict, current: dict, default: dict | None = None) -> str:
+    """``key (baseline X, current Y); …`` for ``keys``; a key one side lacks reads as ``default``'s
+    value there (settings added to the schema after the baseline was recorded)."""
+    default = default or {}
+    return "; ".join(f"{k} (baseline {_short(baseline.get(k, default.get(k)))}, "
+                     f"current {_short(current.get(k, default.get(k)))})" for k in keys)
+
+
+def experiment_config(config: dict) -> dict[str, Any]:
+    """The flattened settings that define an experiment (seed, names, machine keys dropped)."""
+    return {k: v for k, v in flatten(config).items() if k not in NON_EXPERIMENT_KEYS}
+
+
+def _config_row(name: str, ref: RunRef, runs: list[dict]) -> Row | None:
+    """CANNOT_COMPARE when a run's settings differ from the baseline's."""
+    default = experiment_config(RunConfig().to_dict())
+    for r in runs:
+        cur = r["config"]
+        keys = sorted(k for k in set(ref.config) | set(cur)
+                      if ref.config.get(k, default.get(k)) != cur.get(k, default.get(k)))
+        if keys:
+            return Row(name, "config", None, None, "", CANNOT_COMPARE,
+                       f"seed {r['seed']}: config differs in "
+                       f"{_described(keys, ref.config, cur, default)}")
+    return None
+
+
 def _metric_rows(name: str, ref: RunRef, runs: list[dict], base: Baseline) -> list[Row]:
     rows = []
     for metric, mref in ref.metrics.items():
@@ -58,10 +92,12 @@ def _metric_rows(name: str, ref: RunRef, runs: list[dict], base: Baseline) -> li
         if any(f is None for f in found):
             rows.append(Row(name, metric, mref.value, None, "", CANNOT_COMPARE, "metric missing"))
             continue
-        diff = next((d for d in (differing_keys(f["protocol"], mref.protocol) for f in found) if d), [])
-        if diff:
+        bad = next((f["protocol"] for f in found
+                    if differing_keys(f["protocol"], mref.protocol)), None)
+        if bad is not None:
+            keys = differing_keys(mref.protocol, bad)
             rows.append(Row(name, metric, mref.value, None, "", CANNOT_COMPARE,
-                            f"protocol differs in {', '.join(diff)}"))
+                            f"protocol differs in {_described(keys, mref.protocol, bad)}"))
             continue
         current = statistics.fmean(f["value"] for f in found)
         tol = base.tolerances.get(metric)
@@ -114,6 +150,10 @@ def compare(runs: list[dict], base: Baseline, reference: Reference) -> list[Row]
             rows.append(Row(name, "device", None, None, "", CANNOT_COMPARE,
                             f"device class {', '.join(classes)} != baseline {base.device_class}"))
             continue
+        config_row = _config_row(name, ref, found)
+        if config_row is not None:
+            rows.append(config_row)
+            continue
         diverged = [r for r in found if r["status"] == "diverged"]
         if diverged:
             rows.append(Row(name, "run", None, None, "finished", REGRESSION,
@@ -127,6 +167,22 @@ def compare(runs: list[dict], base: Baseline, reference: Reference) -> list[Row]
 def exit_code(rows: list[Row]) -> int:
     verdicts = {r.verdict for r in rows}
     return CANNOT_COMPARE if CANNOT_COMPARE in verdicts else max(verdicts, default=PASS)
+
+
+def verdict(rows: list[Row], results: str | Path, baseline: str | Path) -> str:
+    """The last lines of a check: the verdict and, when the numbers cannot be compared, what
+    differs and how to make a baseline for these settings."""
+    code = exit_code(rows)
+    if code != CANNOT_COMPARE:
+        return "check passed" if code == PASS else "REGRESSION"
+    changed = [r for r in rows if r.verdict == CANNOT_COMPARE
+               and (r.quantity == "config" or r.note.startswith("protocol differs"))]
+    lines = ["cannot compare"]
+    if changed:
+        lines.append("the results were measured differently from the baseline (see the notes); if "
+                     "that change is intended, re-record the baseline with these settings:\n"
+                     f"  ladabench check {results} --baseline {baseline} --update")
+    return "\n".join(lines)
 
 
 def format_rows(rows: list[Row]) -> str:
@@ -154,7 +210,7 @@ def _record(run: RunData) -> dict:
     git = prov.get("git") or {}
     return {"name": name or str(cfg.get("suite")), "seed": (cfg.get("train") or {}).get("seed"),
             "status": run.status, "problem": "; ".join(run.problems),
-            "config_hash": s.get("config_hash"),
+            "config_hash": s.get("config_hash"), "config": experiment_config(cfg),
             "device": device_class(str(prov.get("device", "")), str(prov.get("device_name", ""))),
             "device_name": prov.get("device_name"),
             "final": s.get("final") or {}, "img_per_s": s.get("img_per_s"),

@@ -29,7 +29,8 @@ CORRUPT = "corrupt"
 NON_EXPERIMENT_KEYS = {"name", "suite", "train.seed", *(".".join(k) for k in MACHINE_KEYS)}
 SEED_TOKEN = r"(^|-)seed\d+(?=-|$)"
 SUMMARY_SCALARS = ("step", "images_seen", "wall_time_s", "train_macs_total", "img_per_s",
-                   "peak_memory_bytes", "error", "config_hash")
+                   "peak_memory_bytes", "error", "config_hash", "train_seconds",
+                   "train_cpu_seconds", "stopped_by")
 
 
 @dataclass

@@ -1,9 +1,12 @@
 """Checkpoints that allow exact resume.
 
 A checkpoint holds state dicts and plain values only, so it loads with
-``torch.load(weights_only=True)``: G, D, EMA, both optimisers, step, images seen, the RNG states
-(python, numpy, torch CPU, every CUDA device; stored as tensors / lists), the spike detector's
-history, the best in-training metric, the resolved config and the code version. Writes go through
+``torch.load(weights_only=True)``. While a run trains, ``last.pt`` holds what an exact resume
+needs: G, D, EMA, both optimisers, step, images seen, training time, the RNG states (python,
+numpy, torch CPU, every CUDA device; stored as tensors / lists), the spike detector's history,
+the best in-training metric and the resolved config. When the run finishes, ``last.pt`` is
+rewritten without the optimiser and RNG states (``train.keep_optimizer_state`` keeps them), and
+``best.pt`` only ever holds the EMA generator (plus the counters). Writes go through
 ``ladabench.core.io.torch_save`` (temp file + fsync + rename): a crash never leaves a half file.
 """
 from __future__ import annotations
@@ -49,9 +52,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
-    """Atomically write ``payload`` plus the current RNG states to ``path``."""
-    torch_save({**payload, "rng": rng_state()}, path)
+def save_checkpoint(path: str | Path, payload: dict[str, Any], rng: bool = True) -> None:
+    """Atomically write ``payload`` plus (``rng``) the current RNG states to ``path``."""
+    torch_save({**payload, "rng": rng_state()} if rng else payload, path)
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict[str, Any]:

@@ -53,7 +53,7 @@ def costs(trainer: Trainer) -> dict:
 
 def evaluator(cfg: RunConfig, trainer: Trainer) -> Callable[[int], dict] | None:
     """In-training evaluation of the EMA generator (None when disabled); tracks the best FID."""
-    if not cfg.eval.metrics or cfg.eval.every_images == 0:
+    if not cfg.eval.metrics or (cfg.eval.every_images == 0 and not cfg.eval.at_images):
         return None
 
     def on_eval(images_seen: int) -> dict:
@@ -87,16 +87,18 @@ def _finish(summary: dict, trainer: Trainer, status: str) -> None:
     cost = 0
     if summary.get("macs"):
         cost = training_macs(summary["macs"]["G"], summary["macs"]["D"], trainer.images_seen)
-    rate = trainer.trained_images / trainer.train_seconds if trainer.train_seconds else None
     summary.update(
         status=status, step=trainer.step, images_seen=trainer.images_seen,
-        wall_time_s=trainer.wall_time(), train_macs_total=cost, img_per_s=rate,
+        wall_time_s=trainer.wall_time(), train_seconds=trainer.training_seconds("wall"),
+        train_cpu_seconds=trainer.training_seconds("cpu"),
+        stopped_by=trainer.stopped_by if status == "finished" else None,
+        train_macs_total=cost, img_per_s=trainer.steady_img_per_s(),
         peak_memory_bytes=peak_memory_bytes(trainer.device), best=trainer.best,
         spikes=trainer.spikes, diverged_at=trainer.diverged_at,
     )
 
 
-def _train(cfg: RunConfig, rd: RunDir, device, summary: dict, quiet: bool, should_stop) -> None:
+def _train(cfg: RunConfig, rd: RunDir, device, summary: dict, quiet: bool, should_stop) -> Trainer:
     trainer = Trainer(cfg, rd, device, quiet)
     if rd.last.exists():
         trainer.restore(rd.last)
@@ -108,6 +110,7 @@ def _train(cfg: RunConfig, rd: RunDir, device, summary: dict, quiet: bool, shoul
         results = evaluate_ema(trainer, cfg.eval.final_n_gen, cfg.eval.final_n_real)
         summary["final"] = {k: {**v, "images_seen": trainer.images_seen} for k, v in results.items()}
     _finish(summary, trainer, status)
+    return trainer
 
 
 def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
@@ -131,7 +134,7 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     summary.update(status="running", error=None, provenance_sha256=write_provenance(rd, prov))
     write_summary(rd, summary)
     try:
-        _train(cfg, rd, device, summary, quiet, should_stop)
+        trainer = _train(cfg, rd, device, summary, quiet, should_stop)
     except KeyboardInterrupt:
         summary["status"] = "interrupted"
         write_summary(rd, summary)
@@ -142,4 +145,6 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
         write_summary(rd, summary)
         raise
     write_summary(rd, summary)
+    if summary["status"] == "finished":
+        trainer.save_finished()
     return summary

@@ -2,6 +2,11 @@
 images shown to D (iterations × batch, docs/paper.md §8.8); logging, samples, evaluation and
 checkpoints fire when the images seen cross a multiple of their ``*_every_images``.
 
+``train.time_budget_s`` ends the schedule early once the training steps (not evaluations,
+samples or checkpoints) have taken that long, in wall-clock or process CPU seconds
+(``train.time_budget_clock``); ``eval.at_images`` adds evaluations at given
+images seen, 0 being the untrained generator before the first step.
+
 Divergence: statistics are synced once per log interval (no per-step ``.item()``); the first
 non-finite row gives the exact step. The run stops at the end of that interval and writes no
 checkpoint after it, so ``checkpoints/last.pt`` is the last good state. Every checkpoint,
@@ -10,6 +15,7 @@ sample or evaluation flushes the statistics first, so no NaN state is ever saved
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from typing import Callable
 
@@ -22,7 +28,7 @@ from ladabench.data.loader import device_batches, image_loader
 from ladabench.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
 from ladabench.core.rundir import RunDir
-from ladabench.train.samples import write_samples
+from ladabench.train.samples import write_real_grid, write_samples
 from ladabench.train.sampler import EpochBatchSampler
 from ladabench.train.setup import TrainSetup, build_setup
 
@@ -43,7 +49,13 @@ class Trainer:
         self.total_steps = math.ceil(self.t.images / self.t.batch_size)
         self.wall_before = 0.0  # wall time of earlier sessions
         self.start = time.perf_counter()
-        self.train_seconds, self.trained_images = 0.0, 0  # this session, boundaries excluded
+        self.trained_images = 0  # this session, boundaries excluded
+        self.spent = {"wall": 0.0, "cpu": 0.0}  # seconds of training steps, this session
+        self.spent_before = {"wall": 0.0, "cpu": 0.0}  # ... and of earlier sessions
+        self.rates: list[float] = []  # img/s of each log interval after a session's first
+        self.session_intervals = 0
+        self.tick = self.clock()  # start of the current stretch of training steps
+        self.stopped_by: str | None = None
         self.diverged_at: dict | None = None
         self.one = torch.ones((), device=device)
         self.zero = torch.zeros((), device=device)
@@ -52,12 +64,35 @@ class Trainer:
 
     # ---- state -------------------------------------------------------------------------
     def payload(self) -> dict:
+        """Everything an exact resume needs (``save_checkpoint`` adds the RNG states)."""
         s = self.s
         return {
             "G": s.G.state_dict(), "D": s.D.state_dict(), "G_ema": s.G_ema.state_dict(),
             "opt_G": s.opt_G.state_dict(), "opt_D": s.opt_D.state_dict(),
+            **self.counters(),
+        }
+
+    def save_finished(self) -> None:
+        """Shrink ``last.pt`` to what a finished run keeps: G, D and the EMA generator (a run
+        can be continued from them with fresh Adam moments), no optimiser or RNG states unless
+        ``train.keep_optimizer_state``. Called once the summary says ``finished``, so a crash
+        before that still resumes from the full checkpoint."""
+        if self.t.keep_optimizer_state:
+            return
+        s = self.s
+        save_checkpoint(self.rd.last, {"G": s.G.state_dict(), "D": s.D.state_dict(),
+                                       "G_ema": s.G_ema.state_dict(), **self.counters()}, rng=False)
+
+    def best_payload(self) -> dict:
+        """The EMA generator at its best evaluation (what samples and metrics use)."""
+        return {"G_ema": self.s.G_ema.state_dict(), **self.counters()}
+
+    def counters(self) -> dict:
+        return {
             "step": self.step, "images_seen": self.images_seen, "best": self.best,
             "spikes": self.spikes, "wall_time_s": self.wall_time(),
+            "train_seconds": {c: self.training_seconds(c) for c in self.spent},
+            "interval_rates": list(self.rates),
             "spike_history": {k: list(v) for k, v in self.log.history.items()},
             "config": self.cfg.to_dict(), "config_hash": self.cfg.config_hash(),
         }
@@ -72,12 +107,40 @@ class Trainer:
         s.opt_D.load_state_dict(ck["opt_D"])
         self.step, self.images_seen = ck["step"], ck["images_seen"]
         self.best, self.spikes, self.wall_before = ck["best"], ck["spikes"], ck["wall_time_s"]
+        self.spent_before = dict(ck.get("train_seconds", self.spent_before))
+        self.rates = list(ck.get("interval_rates", []))
         for k, v in ck["spike_history"].items():
             self.log.history[k].extend(v)
         set_rng_state(ck["rng"])
 
     def wall_time(self) -> float:
         return self.wall_before + time.perf_counter() - self.start
+
+    def clock(self) -> dict:
+        """Now: wall clock, process CPU time (all threads) and images seen."""
+        return {"wall": time.perf_counter(), "cpu": time.process_time(), "images": self.images_seen}
+
+    def training_seconds(self, clock: str = "wall") -> float:
+        """Seconds of training steps up to the last log flush, all sessions (evaluations,
+        samples and checkpoints excluded), on the ``wall`` or ``cpu`` clock."""
+        return self.spent_before[clock] + self.spent[clock]
+
+    def out_of_time(self) -> bool:
+        """The time budget is spent, counting the steps since the last flush."""
+        budget, clock = self.t.time_budget_s, self.t.time_budget_clock
+        if budget is None:
+            return False
+        running = self.clock()[clock] - self.tick[clock]
+        return self.training_seconds(clock) + running >= budget
+
+    def steady_img_per_s(self) -> float | None:
+        """Median img/s over the log intervals, each session's first (warm-up) excluded; the
+        mean rate of this session when no such interval exists. A stall of the machine moves
+        one interval, not the figure."""
+        if self.rates:
+            return statistics.median(self.rates)
+        wall = self.spent["wall"]
+        return self.trained_images / wall if wall else None
 
     def event(self, event: str, **details) -> None:
         append_jsonl(self.rd.metrics, {
@@ -101,6 +164,11 @@ class Trainer:
         """The last step crossed a multiple of ``every`` images."""
         return every > 0 and self.images_seen // every > (self.images_seen - self.t.batch_size) // every
 
+    def crossed_point(self, points: list[int]) -> bool:
+        """The last step crossed one of ``points`` (images seen > 0)."""
+        before = self.images_seen - self.t.batch_size
+        return any(before < p <= self.images_seen for p in points)
+
     def batches(self):
         sampler = EpochBatchSampler(len(self.s.dataset), self.t.batch_size, self.t.seed, self.step)
         loader = image_loader(self.s.dataset, sampler, self.device,
@@ -111,12 +179,20 @@ class Trainer:
     def train(self, should_stop: Callable[[], bool] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:
         """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
+        real_grid = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
+        if real_grid is not None:
+            self.event("sample", files=[real_grid])
+        if on_eval is not None and self.step == 0 and 0 in self.cfg.eval.at_images:
+            if on_eval(0).get("improved"):
+                save_checkpoint(self.rd.best, self.best_payload())
         bar = tqdm(total=self.total_steps * self.t.batch_size, initial=self.images_seen,
                    unit="img", unit_scale=True, disable=self.quiet, dynamic_ncols=True)
-        self.tick = (time.perf_counter(), self.images_seen)
+        self.tick = self.clock()
+        self.session_intervals = 0
         try:
             for real in self.batches():
-                if self.step >= self.total_steps:
+                if self.step >= self.total_steps or self.out_of_time():  # a resumed, done run
+                    self.stopped_by = "images" if self.step >= self.total_steps else "time_budget"
                     return "finished"
                 self.train_step(real)
                 self.step += 1
@@ -133,10 +209,15 @@ class Trainer:
         """Logging, samples, evaluation, checkpoints after a step; a status ends the run."""
         t = self.t
         last = self.step >= self.total_steps
+        if not last and self.out_of_time():
+            last, self.stopped_by = True, "time_budget"
+        elif last:
+            self.stopped_by = "images"
         stop = should_stop is not None and should_stop()
         ckpt = self.crossed(t.checkpoint_every_images) or last or stop
         sample = self.crossed(t.sample_every_images) or last
-        evaluate = on_eval is not None and self.crossed(self.cfg.eval.every_images)
+        evaluate = on_eval is not None and (self.crossed(self.cfg.eval.every_images)
+                                            or self.crossed_point(self.cfg.eval.at_images))
         if not (self.crossed(t.log_every_images) or ckpt or sample or evaluate):
             return None
         if self.flush(bar):
@@ -146,11 +227,11 @@ class Trainer:
                                   self.rd.samples, self.images_seen)
             self.event("sample", files=files)
         if evaluate and on_eval(self.images_seen).get("improved"):
-            save_checkpoint(self.rd.best, self.payload())
+            save_checkpoint(self.rd.best, self.best_payload())
         if ckpt:
             save_checkpoint(self.rd.last, self.payload())
             self.event("checkpoint", path="checkpoints/last.pt")
-        self.tick = (time.perf_counter(), self.images_seen)  # img/s measures training only
+        self.tick = self.clock()  # img/s and the time budget measure training only
         if last:
             return "finished"
         return "interrupted" if stop else None
@@ -163,14 +244,20 @@ class Trainer:
         for spike in interval.spikes:
             self.spikes += 1
             self.event("spike", **spike, images_seen=spike["step"] * self.t.batch_size)
-        now, seen = time.perf_counter(), self.images_seen
-        self.train_seconds += now - self.tick[0]
-        self.trained_images += seen - self.tick[1]
+        now, seen = self.clock(), self.images_seen
+        for c in self.spent:
+            self.spent[c] += now[c] - self.tick[c]
+        self.trained_images += seen - self.tick["images"]
+        rate = (seen - self.tick["images"]) / max(now["wall"] - self.tick["wall"], 1e-9)
+        self.session_intervals += 1
+        if self.session_intervals > 1 and seen > self.tick["images"]:
+            self.rates.append(rate)
         if interval.record:
-            rate = (seen - self.tick[1]) / max(now - self.tick[0], 1e-9)
             append_jsonl(self.rd.metrics, {
                 "kind": "train", "step": self.step, "images_seen": seen,
                 "wall_time_s": self.wall_time(), **interval.record, "img_per_s": rate,
+                "train_seconds": self.training_seconds("wall"),
+                "train_cpu_seconds": self.training_seconds("cpu"),
             })
             bar.set_postfix({k: f"{interval.record[k]:.3f}" for k in ("loss/D", "loss/G")},
                             refresh=False)

@@ -1,6 +1,8 @@
 """Fixed-z sample grids and attention-map plots of the EMA generator (run-dir contract).
 
 ``samples/grid_<images_seen:012d>.png``: the ``n_samples`` fixed latents as one grid.
+``samples/real.png``: as many training images, evenly spaced over the data set, as one grid
+(what the generated grids are judged against).
 ``samples/attn_<images_seen:012d>.png``: for the first ``n_attn_samples`` latents, one row per
 sample: the generated image, then every head of every stage as a G×G map (normalised to [0, 1]
 per map, nearest-upsampled to the image size).
@@ -88,3 +90,14 @@ def write_samples(
         save_attention(folder / f"attn_{tag}", imgs, maps)
         files += [f"attn_{tag}.png", f"attn_{tag}.npz"]
     return files
+
+
+def write_real_grid(dataset: torch.utils.data.Dataset, n: int, folder: Path) -> str | None:
+    """``samples/real.png`` (once per run): ``n`` images spread evenly over ``dataset``, so a
+    class-sorted data set shows every class. Returns the file name, None when it exists."""
+    path = folder / "real.png"
+    if path.exists():
+        return None
+    picks = torch.linspace(0, len(dataset) - 1, min(n, len(dataset))).round().long()
+    save_grid(path, torch.stack([dataset[int(i)] for i in picks]))
+    return path.name

@@ -172,3 +172,30 @@ def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
         assert job.checkpoint().function.threads == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_threads_option_sets_every_local_job_and_is_checked(tmp_path, monkeypatch):
+    import ladabench.launch as launch_mod
+    from ladabench.core.errors import ConfigError
+
+    submitted = []
+
+    class Done:
+        def done(self):
+            return True
+
+        def result(self):
+            return {"status": "finished"}
+
+    class Executor:
+        def submit(self, job):
+            submitted.append(job.threads)
+            return Done()
+
+    monkeypatch.setattr(launch_mod, "make_executor", lambda kind, suite, prof: Executor())
+    assert run_suite(TINY, "local", max_parallel=2, threads=1, results_root=tmp_path,
+                     log=lambda s: None) == 0
+    assert submitted == [1, 1]
+    with pytest.raises(ConfigError, match="--threads: expected >= 1 with --executor local, got 2 "
+                                          "with --executor debug"):
+        run_suite(TINY, "debug", threads=2, results_root=tmp_path, dry_run=True)

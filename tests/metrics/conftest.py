@@ -1,8 +1,6 @@
-"""Fixtures for the metrics tests: the cached digit classifier, a private metrics cache and
+"""Fixtures for the metrics tests: the shipped digit classifier, a private metrics cache and
 small deterministic generators (no network, no Inception)."""
 from __future__ import annotations
-
-import shutil
 
 import pytest
 import torch
@@ -11,35 +9,32 @@ from torch import nn
 from ladabench.config import RunConfig
 from ladabench.metrics import digits_cnn
 from ladabench.metrics.cache import CACHE_ENV
-from ladabench.core.download import sidecar_path
 
 
 @pytest.fixture(scope="session")
 def digits_weights():
-    """The classifier in the user's cache (trained once, ≈30-60 s, when missing)."""
-    return digits_cnn.ensure_weights()
+    """The shipped classifier's weights file (checked against its pinned sha256)."""
+    return digits_cnn.weights_path()
 
 
-def _private_cache(root, weights):
+def _private_cache(root):
     cache = root / "cache"
     cache.mkdir()
-    for f in (weights, sidecar_path(weights)):
-        shutil.copy2(f, cache / f.name)
     return cache
 
 
 @pytest.fixture
-def metrics_cache(tmp_path, monkeypatch, digits_weights):
-    """A fresh ``$LADABENCH_CACHE`` holding only the digit classifier."""
-    cache = _private_cache(tmp_path, digits_weights)
+def metrics_cache(tmp_path, monkeypatch):
+    """A fresh, empty ``$LADABENCH_CACHE``."""
+    cache = _private_cache(tmp_path)
     monkeypatch.setenv(CACHE_ENV, str(cache))
     return cache
 
 
 @pytest.fixture(scope="module")
-def module_cache(tmp_path_factory, digits_weights):
+def module_cache(tmp_path_factory):
     """Like ``metrics_cache``, shared by the tests of one module (expensive evaluations)."""
-    cache = _private_cache(tmp_path_factory.mktemp("metrics"), digits_weights)
+    cache = _private_cache(tmp_path_factory.mktemp("metrics"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(CACHE_ENV, str(cache))
         yield cache

@@ -91,3 +91,16 @@ def test_swin_shift_alternates_over_generator_stages_and_user_options_win():
     cfg = ModelConfig(g_attention="swin", stage_attention_options={"g16": {"shift": 0}})
     g16 = [pl for pl in placements(cfg, validate_model_config(cfg)) if pl.place == "g16"]
     assert g16[0].options["shift"] == 0
+
+
+@pytest.mark.parametrize("attention", list_attentions())
+def test_compact_preset_runs_every_attention_variant(attention):
+    """compact_32, the CPU preset of the quickstart: the cifar10_32 topology, every variant."""
+    cfg = ModelConfig(preset="compact_32", g_attention=attention)
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    with torch.no_grad():
+        img, maps = G(torch.randn(2, 128), return_attn=True)
+        assert img.shape == (2, 3, 32, 32) and torch.isfinite(img).all()
+        assert [m.shape for m in maps] == [(2, 2, 64), (2, 2, 256), (2, 1, 1024)]
+        assert D(img).shape == (2, 25)
+    assert sum(p.numel() for p in G.parameters()) < 2 * 10**6  # cifar10_32: 19.9M

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from ladabench.config import RunConfig
@@ -105,6 +106,18 @@ def _summary(cfg: RunConfig, run_id: str, row: tuple) -> dict:
             "error": None, "provenance_sha256": "0" * 64}
 
 
+def attention_npz(path: Path, seen: int) -> None:
+    """Maps ``(B=2, h=2, N)`` of three stages as the trainer saves them: head 1 uniform, head 2
+    peaked on one token that moves with ``seen``."""
+    arrays = {"images": np.full((2, 32, 32, 3), seen // 4096 % 256, dtype=np.uint8)}
+    for i, n in enumerate((64, 256, 1024)):
+        maps = np.full((2, 2, n), 1.0 / n, dtype=np.float32)
+        maps[:, 1] = 0.5 / (n - 1)
+        maps[:, 1, seen // 256_000 % n] = 0.5
+        arrays[f"stage{i}"] = maps
+    np.savez_compressed(path, **arrays)
+
+
 def _images(run_dir: Path, seed: int) -> None:
     samples = run_dir / "samples"
     samples.mkdir()
@@ -112,6 +125,8 @@ def _images(run_dir: Path, seed: int) -> None:
         colour = (40 * seed % 256, seen // 4096 % 256, 120)
         Image.new("RGB", (64, 64), colour).save(samples / f"grid_{seen:012d}.png")
         Image.new("RGB", (32, 32), colour[::-1]).save(samples / f"attn_{seen:012d}.png")
+        attention_npz(samples / f"attn_{seen:012d}.npz", seen)
+    Image.new("RGB", (64, 64), (250, 250, 250)).save(samples / "real.png")
 
 
 #: the locks of the fixture's running runs, held for the test process's life (a run is

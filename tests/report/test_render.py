@@ -40,9 +40,53 @@ def test_tables_show_fixture_numbers_states_and_problems(rendered):
     assert 'status-diverged">diverged' in html and 'status-corrupt">corrupt' in html
     assert "summary.json: invalid JSON" in html
     assert "+0.01" in html  # CIFAR-10 LadaGAN 3.30 vs published 3.29
-    # the protocol legend names each column's protocol
+    # the protocol legend names each column's protocol, its stamp readable (not JSON)
     assert ("<td>P1</td><td>fid · inception-v3-compat · 50000 gen vs 50000 train · cifar10 32 px"
             in html)
+    assert "<dt>weights_sha256</dt><dd>6726825d</dd>" in html and '{"dataset"' not in html
+
+
+def test_sections_start_with_what_was_run(rendered):
+    """Overview, the suites' results (tables, FID curves, samples), then costs and training
+    dynamics, then the paper tables, then protocols and provenance."""
+    _, html = rendered
+    order = ['id="overview"', "<h3>Suite bench</h3>", "<h3>FID vs images seen</h3>",
+             "<h3>Samples</h3>", 'id="costs"', "<h3>Cost to FID</h3>", "<h3>Gradient norms</h3>",
+             "<h3>Attention scaling</h3>", "<h3>Attention maps over training</h3>", 'id="paper"',
+             "<h3>CIFAR-10 32×32</h3>", 'id="protocols"', "<h3>Provenance</h3>"]
+    positions = [html.index(marker) for marker in order]
+    assert positions == sorted(positions)
+
+
+def test_paper_tables_only_for_data_sets_in_the_results(rendered, results_root, tmp_path):
+    _, html = rendered  # bench runs CIFAR-10; digits has no published table
+    assert "<h3>CIFAR-10 32×32</h3>" in html
+    for other in ("CelebA 64×64", "FFHQ 128×128", "LSUN Bedroom 128×128", "LSUN Bedroom 256×256"):
+        assert f"<h3>{other}</h3>" not in html
+    assert ("Published tables without a run on their data set here (not shown): CelebA 64×64, "
+            "FFHQ 128×128, LSUN Bedroom 128×128, LSUN Bedroom 256×256.") in html
+    from ladabench.report.render import render_report
+
+    digits = render_report([results_root / "digits"], tmp_path / "d.html").read_text()
+    assert "<h3>CIFAR-10 32×32</h3>" not in digits and "no matching run" not in digits
+    assert "(not shown): CIFAR-10 32×32, CelebA 64×64" in digits
+
+
+def test_numbers_read_as_people_read_them(rendered):
+    _, html = rendered
+    assert re.search(r"<th>KID ×10³ · P\d</th>", html)  # the standard protocol's KID, as published
+    assert "2.30 ± 0.20" in html
+    assert '<td class="num" title="seeds 0, 1, 2, 3">4</td>' in html  # seeds as a count
+    assert "1.02M" in html and "1,024,000" in html  # images seen with a unit, never 0.00
+    assert "2.0 h" in html  # wall time 7,200 s
+    assert "train img/s (steady)" in html
+
+
+def test_no_machine_paths_in_the_html(rendered, results_root):
+    out, html = rendered
+    for path in (results_root, out.parent, results_root.parent):
+        assert str(path) not in html
+    assert "/baselines/published" not in html and "published/cifar10_32.yaml" in html
 
 
 def test_self_contained(rendered):

@@ -5,8 +5,10 @@ import statistics
 
 import pytest
 
-from ladabench.report.tables import Stat, main_results_frame, protocol_ids, suite_tables
 from ladabench.core.protocol import protocol_id
+from ladabench.report.tables import (
+    Stat, format_value, main_results_frame, metric_display, protocol_ids, suite_tables,
+)
 from ladabench.results import load_results
 from report.fixture_results import P_DIGITS, P_FINAL, P_KID, make_results
 
@@ -109,3 +111,19 @@ def test_export_frame_has_ci_and_best_marks(bench):
     fid_col = next(c for c in frame.columns if c.startswith("FID · "))
     assert lada[fid_col] == "3.30 ± 0.20 [2.80, 3.80] *"
     assert list(frame.columns[:3]) == ["suite", "variant", "runs"]
+
+
+@pytest.mark.parametrize("value, fmt, text", [
+    (96, "si", "96"), (12_288, "si", "12.3k"), (68_096_000, "si", "68.1M"), (2.5e9, "si", "2.5G"),
+    (42.4, "duration", "42 s"), (390, "duration", "6.5 min"), (141_120, "duration", "39.2 h"),
+    (3.14159, "{:.2f}", "3.14"),
+])
+def test_format_value(value, fmt, text):
+    assert format_value(value, fmt) == text
+
+
+def test_kid_is_scaled_by_10_3_only_under_the_standard_protocol():
+    assert metric_display("kid", P_KID) == ("KID ×10³", "{:.2f}", 1e3)
+    digits_kid = {**P_DIGITS, "metric": "kid"}
+    label, fmt, scale = metric_display("kid", digits_kid)
+    assert (label, scale) == ("KID", 1.0) and format_value(883.00387, fmt) == "883.0"

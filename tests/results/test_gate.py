@@ -17,18 +17,19 @@ PROTOCOL = {"metric": "fid", "extractor": "digits-cnn", "weights_sha256": "ab12"
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "suites" / "ci_regression.yaml"
 BASELINE = ROOT / "baselines" / "regression" / "ci_regression.yaml"
-#: the deliberate regression of the FID-gate test: a generator learning rate bug
-INJECTED_BUG = "train.g_lr=1e-8"
+#: the deliberate regression of the FID-gate test: a generator learning-rate bug in the code
+INJECTED_BUG = Path(__file__).with_name("gate_bug_plugin.py")
 SEED_FIDS = [20.0, 22.0, 24.0]  # mean 22, sample std 2 → default tolerance 3 × 2 = 6
 
 
 def write_run(root, name, seed, fid, img_per_s=100.0, *, status="finished",
-              device=("cpu", "CPU Xeon (1 threads)"), protocol=PROTOCOL):
+              device=("cpu", "CPU Xeon (1 threads)"), protocol=PROTOCOL, train=None):
     """A run dir as ``ladabench run`` writes it for a suite with a ``train.seed`` grid."""
     run = root / f"{name}-seed{seed}-hash{seed}"
     run.mkdir(parents=True)
-    (run / "config.yaml").write_text(yaml.safe_dump({"name": f"{name}-seed{seed}",
-                                                     "suite": root.name, "train": {"seed": seed}}))
+    (run / "config.yaml").write_text(yaml.safe_dump({
+        "name": f"{name}-seed{seed}", "suite": root.name,
+        "train": {"seed": seed, "g_lr": 1e-3, **(train or {})}}))
     final = {"fid": {"value": fid, "std": None, "protocol": protocol, "images_seen": 1000}}
     summary = {"status": status, "run_id": run.name, "suite": root.name,
                "config_hash": f"hash{seed}", "step": 10, "images_seen": 1000, "wall_time_s": 9.0,
@@ -118,10 +119,32 @@ def test_unfinished_run_cannot_compare(tmp_path, baseline):
     assert code == 2 and rows[0].note == "status interrupted in results"
 
 
-def test_protocol_mismatch_cannot_compare(tmp_path, baseline):
+def test_protocol_mismatch_cannot_compare_and_names_the_key_and_values(tmp_path, baseline):
     rows, code = run_check(tmp_path, baseline, protocol={**PROTOCOL, "n_gen": 1000})
     assert code == 2
-    assert next(r for r in rows if r.quantity == "fid").note == "protocol differs in n_gen"
+    assert next(r for r in rows if r.quantity == "fid").note == (
+        "protocol differs in n_gen (baseline 500, current 1000)")
+
+
+def test_other_extractor_weights_cannot_compare(tmp_path, baseline):
+    sha = "a66fd5ab8e1ab00271d5f7ab10cad948c6a1073e5d7dd2ab75c0132cd483a6db"
+    rows, code = run_check(tmp_path, baseline, protocol={**PROTOCOL, "weights_sha256": sha})
+    assert code == 2
+    assert next(r for r in rows if r.quantity == "fid").note == (
+        "protocol differs in weights_sha256 (baseline ab12, current a66fd5ab8e1a…)")
+
+
+def test_changed_training_settings_cannot_compare(tmp_path, baseline):
+    rows, code = run_check(tmp_path, baseline, train={"g_lr": 2e-3, "ema_decay": 0.99})
+    assert code == 2
+    assert [(r.quantity, r.note) for r in rows] == [(
+        "config", "seed 0: config differs in train.ema_decay (baseline 0.999, current 0.99); "
+                  "train.g_lr (baseline 0.001, current 0.002)")]
+
+
+def test_a_setting_the_baseline_predates_compares_at_its_default(tmp_path, baseline):
+    assert run_check(tmp_path, baseline, train={"time_budget_s": None})[1] == 0
+    assert run_check(tmp_path / "b", baseline, train={"time_budget_s": 60})[1] == 2
 
 
 def test_protocol_library_version_may_differ(tmp_path, baseline):
@@ -223,17 +246,27 @@ def test_cli_exit_codes_and_table(tmp_path, baseline, monkeypatch, capsys):
     assert "REGRESSION" in capsys.readouterr().out
     assert main(["check", str(tmp_path / "nothing"), "--baseline", str(baseline)]) == 2
     assert "results folder not found" in capsys.readouterr().err
+    write_suite(tmp_path / "other", protocol={**PROTOCOL, "n_real": 100})
+    assert main(["check", str(tmp_path / "other"), "--baseline", str(baseline)]) == 2
+    out = capsys.readouterr().out
+    assert "protocol differs in n_real (baseline 500, current 100)" in out
+    assert out.rstrip().endswith(f"ladabench check {tmp_path / 'other'} --baseline {baseline} --update")
 
 
-def _gate(tmp_path, *sets):
-    """Train seed 0 of the CI suite (suites/ci_regression.yaml) with ``--set`` overrides, then
+def _gate(tmp_path, *plugins):
+    """Train seed 0 of the CI suite (suites/ci_regression.yaml, with extra ``plugins``), then
     run the FID gate against the committed baseline; returns (exit code, printed table)."""
     import contextlib
     import io
 
+    spec = yaml.safe_load(SUITE.read_text())
+    spec["plugins"] = [str(SUITE.parent / p) for p in spec.get("plugins", [])] + [str(p) for p in plugins]
+    suite = tmp_path / SUITE.name
+    suite.write_text(yaml.safe_dump(spec))
     root = tmp_path / "results"
-    args = ["run", str(SUITE), "--executor", "local", "--only", "seed0", "--results", str(root)]
-    assert main(args + [a for s in sets for a in ("--set", s)]) == 0
+    args = ["run", str(suite), "--executor", "local", "--only", "seed0", "--results", str(root)]
+    allowed = [a for p in spec["plugins"] for a in ("--allow-plugin", p)]  # outside tmp_path
+    assert main(args + allowed) == 0
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["check", str(root / "ci_regression"), "--baseline", str(BASELINE)])

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,9 @@ from .tiny import tiny_overrides
 HERE = Path(__file__).parent
 # 40 steps of 8 images; checkpoints every 10 steps, logs every 5
 SCHEDULE = dict(images=320, log_every_images=40, checkpoint_every_images=80, sample_every_images=160)
+#: the reference run's settings: EMA decay 0.9 so 40 steps visibly move the samples, and the
+#: optimiser state kept at the end so that resumed runs can be compared with it in full
+REF = dict(ema_decay=0.9, keep_optimizer_state=True)
 
 
 def _cfg(**train) -> RunConfig:
@@ -48,10 +52,10 @@ def _assert_same_state(a: dict, b: dict) -> None:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """One uninterrupted tiny run (EMA decay 0.9 so 40 steps visibly move the samples)."""
+    """One uninterrupted tiny run with the REF settings."""
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("ref")
-    summary = run(_cfg(ema_decay=0.9), out, quiet=True)
+    summary = run(_cfg(**REF), out, quiet=True)
     return out, summary
 
 
@@ -59,7 +63,7 @@ def test_tiny_run_trains_and_writes_the_run_directory(reference):
     out, summary = reference
     assert summary["status"] == "finished" and summary["step"] == 40 and summary["images_seen"] == 320
     for name in ("config.yaml", "metrics.jsonl", "summary.json", "provenance.json", "checkpoints/last.pt",
-                 "samples/grid_000000000160.png", "samples/attn_000000000320.png",
+                 "samples/real.png", "samples/grid_000000000160.png", "samples/attn_000000000320.png",
                  "samples/attn_000000000320.npz"):
         assert (out / name).is_file(), name
     train = [r for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "train"]
@@ -77,7 +81,7 @@ def test_summary_records_costs_and_provenance(reference):
     out, summary = reference
     assert json.loads((out / "summary.json").read_text()) == summary
     cfg = RunConfig.model_validate(yaml.safe_load((out / "config.yaml").read_text()))
-    assert summary["config_hash"] == cfg.config_hash() == _cfg(ema_decay=0.9).config_hash()
+    assert summary["config_hash"] == cfg.config_hash() == _cfg(**REF).config_hash()
     from ladabench.models import build_discriminator, build_generator
 
     assert summary["params"] == {"G": count_params(build_generator(cfg.model, 16)),
@@ -93,9 +97,9 @@ def test_summary_records_costs_and_provenance(reference):
 
 def test_should_stop_interrupts_and_the_resumed_run_equals_the_reference(reference, tmp_path):
     calls = iter(range(1, 100))
-    first = run(_cfg(ema_decay=0.9), tmp_path, quiet=True, should_stop=lambda: next(calls) == 13)
+    first = run(_cfg(**REF), tmp_path, quiet=True, should_stop=lambda: next(calls) == 13)
     assert first["status"] == "interrupted" and first["step"] == 13
-    second = run(_cfg(ema_decay=0.9), tmp_path, quiet=True)
+    second = run(_cfg(**REF), tmp_path, quiet=True)
     assert second["status"] == "finished"
     events = [r["event"] for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "event"]
     assert "resume" in events
@@ -105,7 +109,7 @@ def test_should_stop_interrupts_and_the_resumed_run_equals_the_reference(referen
 
 def test_sigkill_mid_run_then_resume_equals_the_uninterrupted_run(reference, tmp_path):
     cfg_file = tmp_path / "cfg.yaml"
-    cfg_file.write_text(yaml.safe_dump(_cfg(ema_decay=0.9).to_dict()))
+    cfg_file.write_text(yaml.safe_dump(_cfg(**REF).to_dict()))
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     killed = subprocess.run([sys.executable, str(HERE / "run_and_kill.py"), str(cfg_file), str(out), "27"],
@@ -186,7 +190,7 @@ def test_in_training_eval_keeps_the_best_fid_and_leaves_training_untouched(refer
         return {"fid": {"value": next(values), "std": None, "protocol": {"n_gen": n_gen}}}
 
     monkeypatch.setattr(ladabench.metrics, "evaluate", fake_evaluate)
-    data = tiny_overrides(**SCHEDULE, ema_decay=0.9)
+    data = tiny_overrides(**SCHEDULE, **REF)
     data["eval"] = {"metrics": ["fid"], "every_images": 80, "n_gen": 7, "n_real": 9,
                     "final_n_gen": 11, "final_n_real": 13}
     summary = run(RunConfig.model_validate(data), tmp_path, quiet=True)
@@ -197,6 +201,85 @@ def test_in_training_eval_keeps_the_best_fid_and_leaves_training_untouched(refer
     assert load_checkpoint(tmp_path / "checkpoints/best.pt")["images_seen"] == 160
     assert summary["final"]["fid"] == {"value": 2.5, "std": None, "protocol": {"n_gen": 11},
                                        "images_seen": 320}
+    _assert_same_state(load_checkpoint(tmp_path / "checkpoints/last.pt"),
+                       load_checkpoint(reference[0] / "checkpoints/last.pt"))
+
+
+def test_steady_state_img_per_s_is_the_median_interval_rate_without_warm_up(reference):
+    out, summary = reference
+    rates = [r["img_per_s"] for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "train"]
+    assert len(rates) == 8
+    assert summary["img_per_s"] == pytest.approx(statistics.median(rates[1:]))
+
+
+def _state_bytes(state: dict) -> int:
+    return sum(t.numel() * t.element_size() for t in state.values())
+
+
+def test_a_finished_run_keeps_the_models_without_optimiser_state(reference, tmp_path):
+    """Disk use of a finished run: last.pt = G + D + EMA (+ counters), best.pt = EMA only."""
+    data = tiny_overrides(**SCHEDULE, ema_decay=0.9)
+    data["eval"] = {"metrics": ["fid"], "every_images": 160, "n_gen": 7, "n_real": 9,
+                    "final_n_gen": 7, "final_n_real": 9}
+    import ladabench.metrics
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ladabench.metrics, "evaluate", lambda generator, cfg, n_gen, n_real, device: {
+            "fid": {"value": 1.0, "std": None, "protocol": {}}})
+        summary = run(RunConfig.model_validate(data), tmp_path, quiet=True)
+    assert summary["status"] == "finished"
+    last = load_checkpoint(tmp_path / "checkpoints/last.pt")
+    assert set(last) & {"opt_G", "opt_D", "rng"} == set()
+    model_bytes = sum(_state_bytes(last[k]) for k in ("G", "D", "G_ema"))
+    # serialisation overhead (per-tensor headers, config, counters) is small; Adam would add 2×
+    assert (tmp_path / "checkpoints/last.pt").stat().st_size < 1.1 * model_bytes + 64_000
+    best = load_checkpoint(tmp_path / "checkpoints/best.pt")
+    assert "G_ema" in best and set(best) & {"G", "D", "opt_G", "opt_D"} == set()
+    assert (tmp_path / "checkpoints/best.pt").stat().st_size < 1.1 * _state_bytes(best["G_ema"]) + 64_000
+    # the same weights as the reference run, which kept its optimiser state
+    ref = load_checkpoint(reference[0] / "checkpoints/last.pt")
+    assert {"opt_G", "opt_D", "rng"} <= set(ref)
+    for key in ("G", "D", "G_ema"):
+        assert all(torch.equal(t, ref[key][name]) for name, t in last[key].items()), key
+    assert (reference[0] / "checkpoints/last.pt").stat().st_size > 1.5 * model_bytes
+
+
+def test_a_time_budget_stops_training_and_is_recorded(reference, tmp_path):
+    cfg = _cfg(images=8 * 100_000, time_budget_s=1.0)
+    summary = run(cfg, tmp_path, quiet=True)
+    assert summary["status"] == "finished" and summary["stopped_by"] == "time_budget"
+    assert 0 < summary["images_seen"] < 8 * 100_000
+    assert 1.0 <= summary["train_seconds"] <= summary["wall_time_s"]
+    assert 0 < summary["train_cpu_seconds"]
+    tag = f"{summary['images_seen']:012d}"
+    assert (tmp_path / "samples" / f"grid_{tag}.png").is_file()  # the last state is sampled
+    assert load_checkpoint(tmp_path / "checkpoints/last.pt")["images_seen"] == summary["images_seen"]
+    assert run(cfg, tmp_path, quiet=True) == summary  # a finished run is left as it is
+    assert reference[1]["stopped_by"] == "images"
+    on_cpu = run(cfg.model_copy(update={"train": cfg.train.model_copy(
+        update={"time_budget_clock": "cpu"})}), tmp_path / "cpu", quiet=True)
+    assert on_cpu["stopped_by"] == "time_budget" and on_cpu["train_cpu_seconds"] >= 1.0
+
+
+def test_evaluations_at_given_images_start_with_the_untrained_generator(reference, tmp_path,
+                                                                       monkeypatch):
+    import ladabench.metrics
+
+    seen = []
+
+    def fake_evaluate(generator, cfg, n_gen, n_real, device):
+        torch.randn(10)
+        seen.append(generator.state_dict()["ch_conv.bias"].clone())
+        return {"fid": {"value": 10.0 - len(seen), "std": None, "protocol": {}}}
+
+    monkeypatch.setattr(ladabench.metrics, "evaluate", fake_evaluate)
+    data = tiny_overrides(**SCHEDULE, **REF)
+    data["eval"] = {"metrics": ["fid"], "every_images": 0, "at_images": [160, 0, 40],
+                    "n_gen": 7, "n_real": 9, "final_n_gen": 7, "final_n_real": 9}
+    run(RunConfig.model_validate(data), tmp_path, quiet=True)
+    evals = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "eval"]
+    assert [(r["step"], r["images_seen"]) for r in evals] == [(0, 0), (5, 40), (20, 160)]
+    assert not torch.equal(seen[0], seen[1])  # the first evaluation saw the untrained EMA
     _assert_same_state(load_checkpoint(tmp_path / "checkpoints/last.pt"),
                        load_checkpoint(reference[0] / "checkpoints/last.pt"))
 

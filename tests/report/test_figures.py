@@ -1,0 +1,24 @@
+"""Figures of the report that carry labels the tests can read: the attention-map figure."""
+import numpy as np
+
+from ladabench.report import figures
+
+
+def test_attention_maps_are_labelled_and_uniform_attention_is_white(fixture_results, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(figures, "png_uri", lambda fig: drawn.append(fig) or "data:,")
+    figs = figures.attention_maps(fixture_results)
+    assert [f.title for f in figs] == ["bench · g_attention=lada, d_attention=lada"]  # lowest seed
+    (fig,) = drawn
+    axes = fig.axes[:-1]  # the last axes is the colour bar
+    titles = [ax.get_title() for ax in axes[:7]]
+    assert titles == ["sample", "8×8 · head 1", "8×8 · head 2", "16×16 · head 1",
+                      "16×16 · head 2", "32×32 · head 1", "32×32 · head 2"]
+    assert [ax.get_ylabel() for ax in axes[::7]] == [
+        "256,000\nimages", "512,000\nimages", "1,024,000\nimages"]
+    uniform = axes[1].images[0]  # head 1 of the fixture is uniform attention
+    assert np.allclose(uniform.get_array(), 1.0)
+    rgba = uniform.cmap(uniform.norm(1.0))
+    assert min(rgba[:3]) > 0.9  # white, not black
+    peaked = axes[2].images[0].get_array()
+    assert peaked.max() == figures.ATTN_RANGE and peaked.min() < 1  # clipped at ×8, rest below
