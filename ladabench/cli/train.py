@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 NAME = "train"
 HELP = "train one run config into a run directory (resumes from its last checkpoint)"
@@ -30,4 +31,15 @@ def run(args: argparse.Namespace) -> int:
     summary = train_config(cfg, out, quiet=args.quiet)
     print(f"{summary['status']}: {out} (step {summary['step']}, "
           f"{summary['images_seen']} images, {summary['wall_time_s']:.0f} s)")
-    return 0 if summary["status"] in ("finished", "interrupted") else 1
+    return exit_code(summary)
+
+
+def exit_code(summary: dict) -> int:
+    """0 finished; 128 + N when signal N stopped the run (143 SIGTERM, 130 SIGINT), as shells
+    report a killed command; 0 for another stop request (the launcher's); 1 otherwise."""
+    if summary["status"] == "finished":
+        return 0
+    if summary["status"] == "interrupted":
+        stopped_by = summary.get("stopped_by") or ""
+        return 128 + signal.Signals[stopped_by] if stopped_by.startswith("SIG") else 0
+    return 1

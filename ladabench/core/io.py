@@ -43,6 +43,33 @@ def free_bytes(folder: str | os.PathLike) -> int:
     return shutil.disk_usage(folder).free
 
 
+def require_free_space(path: str | os.PathLike, need: int) -> None:
+    """A DiskFullError before writing ``need`` bytes to ``path`` when its file system has less
+    free (an atomic write holds the old and the new file at once, so ``need`` is a whole file)."""
+    path = Path(path)
+    folder = path.parent if path.parent.exists() else Path.cwd()
+    free = free_bytes(folder)
+    if free < need:
+        raise DiskFullError(f"only {free / 2**20:.1f} MiB free on {mount_point(folder)}, "
+                            f"{need / 2**20:.1f} MiB needed writing {path}")
+
+
+def overwrite_text(path: str | os.PathLike, text: str) -> None:
+    """Rewrite a small file in place, for when the disk is too full for an atomic write's temp
+    copy: truncating first frees the file's own blocks for the new text. Not atomic (a crash
+    in between leaves it torn), so only the last resort of a failing run's status."""
+    try:
+        with open(path, "r+", encoding="utf-8") as f:
+            f.truncate(0)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        if e.errno in _FULL:
+            raise disk_full(path) from None
+        raise
+
+
 def remove_temp_files(folder: str | os.PathLike) -> list[Path]:
     """Delete the temp files that killed atomic writes left in ``folder`` (recursively)."""
     removed = sorted(Path(folder).rglob(TEMP_GLOB))
@@ -85,8 +112,12 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    write_text(path, json_text(obj))
 
 
 def write_yaml(path: str | os.PathLike, obj: Any) -> None:

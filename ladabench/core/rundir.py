@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ladabench.core.errors import ConfigError, LadabenchError
-from ladabench.core.io import write_json
+from ladabench.core.io import DiskFullError, json_text, overwrite_text, write_json
 
 STATUSES = ("pending", "running", "interrupted", "finished", "diverged", "failed")
 #: statuses after which a run is complete: never trained again without ``--force``
@@ -76,7 +76,7 @@ def new_summary(run_id: str, suite: str | None, config_hash: str) -> dict[str, A
         "train_seconds": 0.0, "train_cpu_seconds": 0.0, "stopped_by": None,
         "params": None, "macs": None, "cost_convention": None, "train_macs_total": 0, "img_per_s": None,
         "peak_memory_bytes": None, "final": {}, "best": {}, "spikes": 0, "diverged_at": None,
-        "error": None, "provenance_sha256": None,
+        "error": None, "provenance_sha256": None, "last_checkpoint": None,
     }
 
 
@@ -180,7 +180,13 @@ class RunLock:
 def write_summary(rd: RunDir, summary: dict[str, Any]) -> None:
     if summary["status"] not in STATUSES:
         raise ValueError(f"unknown run status {summary['status']!r}")
-    write_json(rd.summary, summary)
+    try:
+        write_json(rd.summary, summary)
+    except DiskFullError:
+        if not rd.summary.exists():
+            raise
+        # no room for the temp copy: a full disk must still end with a truthful status
+        overwrite_text(rd.summary, json_text(summary))
 
 
 def write_provenance(rd: RunDir, record: dict[str, Any]) -> str:

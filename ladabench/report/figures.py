@@ -40,6 +40,12 @@ class Figure:
     caption: str = ""
 
 
+def plain_text():
+    """A matplotlib context in which text is drawn as written: ``$...$`` in a run, variant or
+    plugin name is not parsed as mathtext (a malformed one would abort the whole report)."""
+    return plt.rc_context({"text.parse_math": False})
+
+
 def png_uri(fig: plt.Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")

@@ -105,7 +105,17 @@ def build_context(results: Results, published_dir: Path) -> dict:
     runs = results.runs
     scale_df = scaling.load_scaling(results.roots)
     paper, paper_others = _paper_vs_ours(results, published_dir)
+    with figures.plain_text():
+        drawn = {
+            "fid_curves": figures.fid_vs_images(results, pids),
+            "cost": figures.cost_to_fid(results, pids),
+            "grad_norms": figures.grad_norms(results),
+            "scaling_figures": scaling.scaling_figures(scale_df) if not scale_df.empty else [],
+            "samples": figures.sample_grids(results),
+            "attention": figures.attention_maps(results),
+        }
     return {
+        **drawn,
         "title": " + ".join(sorted(runs["suite"].astype(str).unique())),
         "generated": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "version": ladabench.__version__,
@@ -119,13 +129,7 @@ def build_context(results: Results, published_dir: Path) -> dict:
         "published_dir": published_dir.name,
         "conventions": published.CONVENTIONS,
         "suite_tables": tables.suite_tables(results, pids),
-        "fid_curves": figures.fid_vs_images(results, pids),
-        "cost": figures.cost_to_fid(results, pids),
-        "grad_norms": figures.grad_norms(results),
-        "scaling_figures": scaling.scaling_figures(scale_df) if not scale_df.empty else [],
         "scaling_fits": scaling.fits(scale_df) if not scale_df.empty else [],
-        "samples": figures.sample_grids(results),
-        "attention": figures.attention_maps(results),
     }
 
 

@@ -57,6 +57,41 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any], rng: bool = True)
     torch_save({**payload, "rng": rng_state()} if rng else payload, path)
 
 
+def require(ck: dict[str, Any], key: str, path: str | Path) -> Any:
+    """``ck[key]``; a missing entry is a one-line DataError naming the checkpoint."""
+    if key not in ck:
+        raise DataError(f"{path}: the checkpoint has no '{key}' entry (a finished run's "
+                        "last.pt keeps only the models; best.pt only the EMA generator)")
+    return ck[key]
+
+
+def load_module_state(module: torch.nn.Module, ck: dict[str, Any], key: str,
+                      path: str | Path) -> None:
+    """Load ``ck[key]`` into ``module``; the first missing, unexpected or mis-shaped tensor is a
+    one-line DataError (torch's own error lists every tensor over dozens of lines)."""
+    state, own = require(ck, key, path), module.state_dict()
+    for name, tensor in own.items():
+        if name not in state:
+            raise DataError(f"{path}: {key}.{name} is missing from the checkpoint")
+        if tuple(state[name].shape) != tuple(tensor.shape):
+            raise DataError(f"{path}: {key}.{name} has shape {tuple(state[name].shape)} in the "
+                            f"checkpoint, {tuple(tensor.shape)} in the model of this config")
+    extra = sorted(set(state) - set(own))
+    if extra:
+        raise DataError(f"{path}: {key}.{extra[0]} in the checkpoint is not in the model of "
+                        "this config")
+    module.load_state_dict(state)
+
+
+def load_optimizer_state(opt: torch.optim.Optimizer, ck: dict[str, Any], key: str,
+                         path: str | Path) -> None:
+    try:
+        opt.load_state_dict(require(ck, key, path))
+    except (ValueError, KeyError, RuntimeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise DataError(f"{path}: {key} does not fit this config's optimiser: {first}") from None
+
+
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict[str, Any]:
     """Load a checkpoint safely (``weights_only=True``); a corrupt file is a one-line DataError."""
     try:

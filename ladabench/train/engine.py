@@ -1,10 +1,11 @@
 """``run(cfg, run_dir)``: one config → one run directory (architecture.md, training interface).
 
 Statuses in ``summary.json``: ``running`` while training; ``finished``; ``diverged`` (NaN/Inf,
-``diverged_at`` = first bad step); ``interrupted`` (``should_stop()`` returned True: a
-checkpoint is written first; Ctrl-C: resumes from the last periodic checkpoint); ``failed``
-(an exception, ``error`` = one line). A directory holding ``checkpoints/last.pt`` is
-resumed; a ``finished`` or ``diverged`` one is returned untouched.
+``diverged_at`` = first bad step); ``interrupted`` (``should_stop()`` returned True or a
+SIGTERM/SIGINT arrived: a checkpoint is written first; a second Ctrl-C aborts at once and the
+run resumes from the last periodic checkpoint); ``failed`` (an exception, ``error`` = one line).
+A directory holding ``checkpoints/last.pt`` is resumed (after ``train.session`` tidied it); a
+``finished`` or ``diverged`` one is returned untouched.
 
 Costs (``ladabench.measure.costs``): ``params``/``macs`` count one forward of one image (fvcore,
 matrix products only); ``train_macs_total`` = 3 × (MACs_G + MACs_D) × images seen, an
@@ -22,11 +23,13 @@ from typing import Callable
 import torch
 
 from ladabench.config import RunConfig, prepare_run_dir
-from ladabench.core.io import append_jsonl
+from ladabench.core.io import DiskFullError, append_jsonl
 from ladabench.core.rundir import (
-    FINISHED, RunDir, new_summary, read_summary, write_provenance, write_summary,
+    FINISHED, RunDir, RunLock, new_summary, read_summary, write_provenance, write_summary,
 )
 from ladabench.train.loop import Trainer
+from ladabench.train.session import start_session
+from ladabench.train.signals import StopSignals
 from ladabench.train.provenance import collect_provenance
 from ladabench.device import resolve_device
 from ladabench.train.setup import check_device_options
@@ -81,7 +84,7 @@ def evaluate_ema(trainer: Trainer, n_gen: int, n_real: int) -> dict:
         return evaluate(trainer.s.G_ema, trainer.cfg, n_gen=n_gen, n_real=n_real, device=dev)
 
 
-def _finish(summary: dict, trainer: Trainer, status: str) -> None:
+def _finish(summary: dict, trainer: Trainer, status: str, stopped_by: str | None) -> None:
     from ladabench.measure.costs import training_macs
 
     cost = 0
@@ -90,61 +93,109 @@ def _finish(summary: dict, trainer: Trainer, status: str) -> None:
     summary.update(
         status=status, step=trainer.step, images_seen=trainer.images_seen,
         wall_time_s=trainer.wall_time(), train_seconds=trainer.training_seconds("wall"),
-        train_cpu_seconds=trainer.training_seconds("cpu"),
-        stopped_by=trainer.stopped_by if status == "finished" else None,
+        train_cpu_seconds=trainer.training_seconds("cpu"), stopped_by=stopped_by,
         train_macs_total=cost, img_per_s=trainer.steady_img_per_s(),
         peak_memory_bytes=peak_memory_bytes(trainer.device), best=trainer.best,
         spikes=trainer.spikes, diverged_at=trainer.diverged_at,
+        last_checkpoint=trainer.last_checkpoint,
     )
 
 
-def _train(cfg: RunConfig, rd: RunDir, device, summary: dict, quiet: bool, should_stop) -> Trainer:
-    trainer = Trainer(cfg, rd, device, quiet)
+def _checkpoint_recorder(summary: dict, trainer: Trainer, rd: RunDir) -> Callable[[], None]:
+    """Keep ``summary.json`` truthful while training: step, images seen and the checkpoint
+    after every ``last.pt`` write (a killed run then shows where it can resume from)."""
+    def record() -> None:
+        summary.update(step=trainer.step, images_seen=trainer.images_seen,
+                       wall_time_s=trainer.wall_time(), last_checkpoint=trainer.last_checkpoint)
+        write_summary(rd, summary)
+
+    return record
+
+
+def _stop_reason(status: str, trainer: Trainer, signals: StopSignals) -> str | None:
+    """``summary.stopped_by``: what ended the schedule (finished), which signal or a stop
+    request (interrupted), else None."""
+    if status == "finished":
+        return trainer.stopped_by
+    if status == "interrupted":
+        return signals.name or "stop_request"
+    return None
+
+
+def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: RunLock,
+           should_stop: Callable[[], bool]) -> str:
     if rd.last.exists():
         trainer.restore(rd.last)
-        trainer.event("resume", from_step=trainer.step)
+    start_session(rd, trainer, lock)
     if not summary.get("macs"):
         summary.update(costs(trainer))
+    trainer.on_checkpoint = _checkpoint_recorder(summary, trainer, rd)
     status = trainer.train(should_stop, evaluator(cfg, trainer))
     if status == "finished" and cfg.eval.metrics:
         results = evaluate_ema(trainer, cfg.eval.final_n_gen, cfg.eval.final_n_real)
         summary["final"] = {k: {**v, "images_seen": trainer.images_seen} for k, v in results.items()}
-    _finish(summary, trainer, status)
-    return trainer
+    return status
+
+
+def _kept(trainer: Trainer | None) -> str:
+    ck = trainer.last_checkpoint if trainer is not None else None
+    if ck is None:
+        return "no checkpoint was written yet"
+    return f"the last good checkpoint at step {ck['step']} is kept"
+
+
+def _record_failure(rd: RunDir, summary: dict, trainer: Trainer | None, status: str,
+                    error: str | None) -> None:
+    """The summary of a run that did not end normally, with the step and images it reached."""
+    if trainer is not None:
+        _finish(summary, trainer, status, None)
+    summary.update(status=status, error=error)
+    write_summary(rd, summary)
 
 
 def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
         should_stop: Callable[[], bool] | None = None) -> dict:
     """Train ``cfg`` in ``run_dir`` (resuming from ``checkpoints/last.pt``); return the summary.
 
-    Raises ConfigError before anything is built for bad device options or a run directory that
-    holds another config. Any exception during training is recorded (status ``failed``) and
-    re-raised.
+    The process holds the run directory's lock (``RunLock``) throughout: a second trainer
+    fails at once (RunLockedError, exit 2). SIGTERM/SIGINT stop at the next step boundary
+    after a checkpoint (``interrupted``, ``stopped_by`` = the signal). Raises ConfigError before
+    anything is built for bad device options or a run directory that holds another config.
+    Any exception during training is recorded (status ``failed``, with the step reached) and
+    re-raised; a full disk as one DiskFullError line that says which checkpoint is kept.
     """
     device = resolve_device(cfg.train.device)
     check_device_options(cfg.train, device)
     from ladabench.models import validate_model_config
 
     validate_model_config(cfg.model, cfg.train.noise_dim)
-    rd = prepare_run_dir(cfg, run_dir)
-    summary = read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
-    if summary["status"] in FINISHED:
-        return summary
-    prov = collect_provenance(device, cfg.train.seed, cfg.config_hash())
-    summary.update(status="running", error=None, provenance_sha256=write_provenance(rd, prov))
-    write_summary(rd, summary)
-    try:
-        trainer = _train(cfg, rd, device, summary, quiet, should_stop)
-    except KeyboardInterrupt:
-        summary["status"] = "interrupted"
+    with RunLock(RunDir(Path(run_dir))) as lock, StopSignals() as signals:
+        rd = prepare_run_dir(cfg, run_dir)
+        summary = read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
+        if summary["status"] in FINISHED:
+            return summary
+        prov = collect_provenance(device, cfg.train.seed, cfg.config_hash())
+        summary.update(status="running", error=None, provenance_sha256=write_provenance(rd, prov))
         write_summary(rd, summary)
-        raise
-    except Exception as e:
-        first = (str(e).strip().splitlines() or [""])[0]
-        summary.update(status="failed", error=f"{type(e).__name__}: {first}")
+        stop = signals.is_set if should_stop is None else (
+            lambda: signals.is_set() or should_stop())
+        trainer = None
+        try:
+            trainer = Trainer(cfg, rd, device, quiet)
+            status = _train(cfg, rd, trainer, summary, lock, stop)
+        except KeyboardInterrupt:
+            _record_failure(rd, summary, trainer, "interrupted", None)
+            raise
+        except DiskFullError as e:
+            message = f"{e}; {_kept(trainer)}"
+            _record_failure(rd, summary, trainer, "failed", f"DiskFullError: {message}")
+            raise DiskFullError(message) from None
+        except Exception as e:
+            first = (str(e).strip().splitlines() or [""])[0]
+            _record_failure(rd, summary, trainer, "failed", f"{type(e).__name__}: {first}")
+            raise
+        _finish(summary, trainer, status, _stop_reason(status, trainer, signals))
         write_summary(rd, summary)
-        raise
-    write_summary(rd, summary)
-    if summary["status"] == "finished":
-        trainer.save_finished()
+        if summary["status"] == "finished":
+            trainer.save_finished()
     return summary

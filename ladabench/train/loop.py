@@ -23,9 +23,12 @@ import torch
 from tqdm import tqdm
 
 from ladabench.config import RunConfig
-from ladabench.core.io import append_jsonl
+from ladabench.core.io import append_jsonl, require_free_space
 from ladabench.data.loader import device_batches, image_loader
-from ladabench.train.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from ladabench.train.checkpoint import (
+    load_checkpoint, load_module_state, load_optimizer_state, require, save_checkpoint,
+    set_rng_state,
+)
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
 from ladabench.core.rundir import RunDir
 from ladabench.train.samples import write_real_grid, write_samples
@@ -33,6 +36,19 @@ from ladabench.train.sampler import EpochBatchSampler
 from ladabench.train.setup import TrainSetup, build_setup
 
 SPIKE_NAMES = ["grad_norm/G", "grad_norm/D"]
+#: free space kept beyond a checkpoint's size (metrics lines, the summary, samples)
+CHECKPOINT_MARGIN = 4 * 2**20
+
+
+def _tensor_bytes(obj) -> int:
+    """Bytes of the tensors in a nested payload (a checkpoint's size, near enough)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(_tensor_bytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in obj)
+    return 0
 
 
 class Trainer:
@@ -57,6 +73,10 @@ class Trainer:
         self.tick = self.clock()  # start of the current stretch of training steps
         self.stopped_by: str | None = None
         self.diverged_at: dict | None = None
+        #: step and images seen of the latest ``last.pt`` (None before the first)
+        self.last_checkpoint: dict | None = None
+        #: called after every ``last.pt`` write (the engine records it in the summary)
+        self.on_checkpoint: Callable[[], None] | None = None
         self.one = torch.ones((), device=device)
         self.zero = torch.zeros((), device=device)
         gen = torch.Generator().manual_seed(self.t.seed + 77)  # fixed z: never the global RNG
@@ -98,20 +118,23 @@ class Trainer:
         }
 
     def restore(self, path) -> None:
-        """Continue from a checkpoint: models, optimisers, counters, RNG states."""
+        """Continue from a checkpoint: models, optimisers, counters, RNG states. A checkpoint
+        that does not fit (missing entries, other shapes) is a one-line DataError."""
         ck = load_checkpoint(path, self.device)
         s = self.s
         for module, key in ((s.G, "G"), (s.D, "D"), (s.G_ema, "G_ema")):
-            module.load_state_dict(ck[key])
-        s.opt_G.load_state_dict(ck["opt_G"])
-        s.opt_D.load_state_dict(ck["opt_D"])
-        self.step, self.images_seen = ck["step"], ck["images_seen"]
-        self.best, self.spikes, self.wall_before = ck["best"], ck["spikes"], ck["wall_time_s"]
+            load_module_state(module, ck, key, path)
+        load_optimizer_state(s.opt_G, ck, "opt_G", path)
+        load_optimizer_state(s.opt_D, ck, "opt_D", path)
+        counters = [require(ck, k, path) for k in ("step", "images_seen", "best", "spikes",
+                                                   "wall_time_s", "spike_history", "rng")]
+        self.step, self.images_seen, self.best, self.spikes, self.wall_before = counters[:5]
         self.spent_before = dict(ck.get("train_seconds", self.spent_before))
         self.rates = list(ck.get("interval_rates", []))
-        for k, v in ck["spike_history"].items():
+        for k, v in counters[5].items():
             self.log.history[k].extend(v)
-        set_rng_state(ck["rng"])
+        set_rng_state(counters[6])
+        self.last_checkpoint = {"step": self.step, "images_seen": self.images_seen}
 
     def wall_time(self) -> float:
         return self.wall_before + time.perf_counter() - self.start
@@ -229,12 +252,23 @@ class Trainer:
         if evaluate and on_eval(self.images_seen).get("improved"):
             save_checkpoint(self.rd.best, self.best_payload())
         if ckpt:
-            save_checkpoint(self.rd.last, self.payload())
-            self.event("checkpoint", path="checkpoints/last.pt")
+            self.save_last()
         self.tick = self.clock()  # img/s and the time budget measure training only
         if last:
             return "finished"
         return "interrupted" if stop else None
+
+    def save_last(self) -> None:
+        """Write ``last.pt`` after checking that the disk holds one more (the size of the
+        previous one, or of the state's tensors for the first), then tell ``on_checkpoint``."""
+        payload = self.payload()
+        need = self.rd.last.stat().st_size if self.rd.last.exists() else _tensor_bytes(payload)
+        require_free_space(self.rd.last, need + CHECKPOINT_MARGIN)
+        save_checkpoint(self.rd.last, payload)
+        self.last_checkpoint = {"step": self.step, "images_seen": self.images_seen}
+        self.event("checkpoint", path="checkpoints/last.pt")
+        if self.on_checkpoint is not None:
+            self.on_checkpoint()
 
     def flush(self, bar) -> bool:
         """Write the interval's ``train`` record and events; True when a step diverged."""

@@ -1,5 +1,6 @@
 import errno
 import json
+import sys
 
 import pytest
 import torch
@@ -89,3 +90,27 @@ def test_a_full_disk_is_one_clear_error_and_the_old_file_survives(tmp_path, monk
 def test_an_append_to_a_full_disk_is_one_clear_error():
     with pytest.raises(io.DiskFullError, match="no space left on .* writing /dev/full"):
         io.append_jsonl("/dev/full", {"step": 1})
+
+
+def test_torch_save_on_a_really_full_disk_is_one_line_and_keeps_the_old_file(tmp_path):
+    from small_disk import run_on_small_disk
+
+    disk = tmp_path / "disk"
+    script = f"""
+{sys.executable} - <<'PY'
+import torch
+from ladabench.core import io
+io.torch_save(torch.zeros(10), "{disk}/ck.pt")
+try:
+    io.torch_save(torch.zeros(2**20), "{disk}/ck.pt")
+except io.DiskFullError as e:
+    print("ERROR", e)
+print("OLD", torch.load("{disk}/ck.pt").numel())
+import os
+print("TEMP", [n for n in os.listdir("{disk}") if n.endswith(".tmp")])
+PY
+"""
+    done = run_on_small_disk(disk, 1024, script)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"ERROR no space left on {disk} writing {disk}/ck.pt\n" in done.stdout
+    assert "OLD 10\n" in done.stdout and "TEMP []\n" in done.stdout

@@ -22,3 +22,22 @@ def test_attention_maps_are_labelled_and_uniform_attention_is_white(fixture_resu
     assert min(rgba[:3]) > 0.9  # white, not black
     peaked = axes[2].images[0].get_array()
     assert peaked.max() == figures.ATTN_RANGE and peaked.min() < 1  # clipped at ×8, rest below
+
+
+def test_names_with_dollar_signs_are_drawn_as_written(fixture_results):
+    import dataclasses
+
+    import pytest
+
+    from ladabench.report import tables
+
+    runs = fixture_results.runs.copy()
+    runs["variant"] = runs["variant"] + r" $\undefinedmacro{$"
+    hostile = dataclasses.replace(fixture_results, runs=runs)
+    pids = tables.protocol_ids(hostile)
+    with pytest.raises(ValueError):  # what the report did before: mathtext aborts it
+        figures.fid_vs_images(hostile, pids)
+    with figures.plain_text():
+        drawn = [figures.fid_vs_images(hostile, pids), figures.cost_to_fid(hostile, pids),
+                 figures.grad_norms(hostile)]
+    assert all(figs and all(f.uri.startswith("data:image/png") for f in figs) for figs in drawn)
