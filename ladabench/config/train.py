@@ -2,22 +2,34 @@
 semantics, docs/paper.md §8 and §13); the optional departures are off by default."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_serializer, model_validator
 
 from ladabench.core.schema import StrictModel, tuple_from_list
 
 Beta = Annotated[float, Field(ge=0, lt=1)]
 
-#: DiffAugment policy names (Zhao et al. 2020), applied in this order
-DIFFAUG_POLICIES = ("color", "translation", "cutout")
+#: DiffAugment policy names (Zhao et al. 2020; ``ladabench.train.diffaug.POLICIES``)
+DiffAugPolicy = Literal["color", "translation", "cutout"]
+#: the paper's z width (docs/paper.md), the default of ``train.noise_dim``
+NOISE_DIM = 128
+
+
+def policies_from_text(value: Any) -> Any:
+    """Before-validator: ``"color,translation"`` (the reference's flag and the on-disk form) or
+    a list of policy names."""
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(",") if p.strip())
+    return tuple(value) if isinstance(value, list) else value
 
 
 class TrainConfig(StrictModel):
     #: global batch (the paper's 128 or 64; far above what one accelerator holds is a typo)
     batch_size: int = Field(default=128, gt=0, le=65_536)
-    noise_dim: int = Field(default=128, gt=0)
+    #: z width: z feeds G's first Dense and every SLN (128 in every paper config); the one
+    #: setting of it (presets describe layers only)
+    noise_dim: int = Field(default=NOISE_DIM, gt=0)
     g_lr: float = Field(default=2e-4, gt=0)
     d_lr: float = Field(default=2e-4, gt=0)
     #: Adam's (beta1, beta2), each in [0, 1)
@@ -31,8 +43,11 @@ class TrainConfig(StrictModel):
     r1_interval: int = Field(default=1, ge=1)
     bcr: bool = False
     cr_weight: float = Field(default=0.1, ge=0)
-    #: comma-separated DiffAugment policies from {color, translation, cutout}; "" = none
-    diffaug: str = "color,translation"
+    #: DiffAugment policies applied in this order, from {color, translation, cutout}: a list
+    #: or the reference's comma string (``[]`` / ``""`` = none); written as the comma string,
+    #: so config hashes and run folders keep one form
+    diffaug: Annotated[tuple[DiffAugPolicy, ...], BeforeValidator(policies_from_text)] = (
+        "color", "translation")
     ema_decay: float = Field(default=0.999, ge=0, lt=1)
     #: schedule length in real images shown to D (iterations × batch)
     images: int = Field(default=68_096_000, gt=0)
@@ -68,15 +83,9 @@ class TrainConfig(StrictModel):
     n_samples: int = Field(default=64, gt=0)
     n_attn_samples: int = Field(default=8, ge=0)
 
-    @field_validator("diffaug")
-    @classmethod
-    def _known_policies(cls, v: str) -> str:
-        names = [p.strip() for p in v.split(",") if p.strip()]
-        bad = [p for p in names if p not in DIFFAUG_POLICIES]
-        if bad:
-            allowed = ", ".join(DIFFAUG_POLICIES)
-            raise ValueError(f"unknown DiffAugment policy {bad[0]!r}; allowed: {allowed}")
-        return ",".join(names)
+    @field_serializer("diffaug")
+    def _as_text(self, policies: tuple[str, ...]) -> str:
+        return ",".join(policies)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainConfig":

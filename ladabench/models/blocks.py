@@ -91,17 +91,9 @@ class GeneratorBlock(nn.Module):
     (out = x1 + MLP(...)) for the ablation.
     """
 
-    def __init__(
-        self,
-        dim: int,
-        heads: int,
-        mlp_dim: int,
-        seq_len: int,
-        noise_dim: int,
-        attention: str,
-        attention_options: dict | None = None,
-        mlp_residual: bool = False,
-    ) -> None:
+    def __init__(self, dim: int, heads: int, mlp_dim: int, seq_len: int, noise_dim: int,
+                 attention: str, attention_options: dict | None = None,
+                 mlp_residual: bool = False) -> None:
         super().__init__()
         self.norm1 = SelfModulatedLayerNorm(dim, noise_dim)
         self.attn = build_attention(attention, dim, heads, seq_len, **(attention_options or {}))
@@ -122,15 +114,8 @@ class GeneratorBlock(nn.Module):
 class DiscriminatorBlock(nn.Module):
     """TF ``Ladaformer``: pre-LN (affine, eps 1e-6), residuals around attention and MLP."""
 
-    def __init__(
-        self,
-        dim: int,
-        heads: int,
-        mlp_dim: int,
-        seq_len: int,
-        attention: str,
-        attention_options: dict | None = None,
-    ) -> None:
+    def __init__(self, dim: int, heads: int, mlp_dim: int, seq_len: int, attention: str,
+                 attention_options: dict | None = None) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
         self.attn = build_attention(attention, dim, heads, seq_len, **(attention_options or {}))

@@ -3,7 +3,6 @@ building (suite validation). Both paths run the same checks, so a combination th
 ``validate_model_config`` accepts builds, and one it rejects fails with the same error."""
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import NamedTuple
 
@@ -11,6 +10,7 @@ from ladabench.attention import ATTENTIONS, get_attention, validate_attention
 from ladabench.attention.registry import check_options
 from ladabench.core.errors import CapabilityError, ConfigError
 from ladabench.config.model import ModelConfig
+from ladabench.config.train import NOISE_DIM
 from ladabench.models.discriminator import TOKEN_SIDE, Discriminator
 from ladabench.models.generator import STAGE_SIDES, Generator
 from ladabench.models.presets import Preset, get_preset
@@ -81,8 +81,7 @@ def _check_g_conv(cfg: ModelConfig, p: Preset) -> None:
                 f"preset {cfg.preset!r} has g_dim {list(p.g_dim)}", key="model.g_conv")
 
 
-def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
-                          models: str = "GD") -> Preset:
+def validate_model_config(cfg: ModelConfig, models: str = "GD") -> Preset:
     """Run every construction-time check of the ``models`` ("G", "D" or "GD") without
     building; return the resolved preset.
 
@@ -90,8 +89,6 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
     CapabilityError (a variant cannot run at that shape); each names its config key (``key``).
     """
     preset = get_preset(cfg.preset)
-    if noise_dim is not None:
-        preset = dataclasses.replace(preset, noise_dim=noise_dim)
     _check_preset(cfg.preset, preset)
     if "G" in models:
         _check_g_conv(cfg, preset)
@@ -115,11 +112,11 @@ def validate_model_config(cfg: ModelConfig, noise_dim: int | None = None,
     return preset
 
 
-def build_generator(cfg: ModelConfig, noise_dim: int | None = None) -> Generator:
-    """The generator of ``cfg`` (``noise_dim`` None = the preset's, 128 for every preset)."""
-    preset = validate_model_config(cfg, noise_dim, models="G")
+def build_generator(cfg: ModelConfig, noise_dim: int = NOISE_DIM) -> Generator:
+    """The generator of ``cfg`` for z of width ``noise_dim`` (a run passes ``train.noise_dim``)."""
+    preset = validate_model_config(cfg, models="G")
     g = [pl for pl in placements(cfg, preset) if pl.place in G_PLACES]
-    return Generator(preset, [pl.attention for pl in g], [pl.options for pl in g],
+    return Generator(preset, noise_dim, [pl.attention for pl in g], [pl.options for pl in g],
                      conv=cfg.g_conv, mlp_residual=cfg.g_mlp_residual)
 
 

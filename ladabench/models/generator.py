@@ -67,17 +67,19 @@ class Generator(nn.Module):
 
     Args:
         preset: the architecture (widths, heads, decoder).
+        noise_dim: z width (``train.noise_dim``); z feeds the first Dense and every SLN.
         attentions: registered attention name per stage (8×8, 16×16, 32×32).
         attention_options: keyword options per stage for ``build_attention``.
         conv: Conv3×3 after each pixel shuffle (reference: on).
         mlp_residual: residual around the block MLP (reference: off).
     """
 
-    def __init__(self, preset: Preset, attentions: list[str], attention_options: list[dict],
-                 conv: bool = True, mlp_residual: bool = False) -> None:
+    def __init__(self, preset: Preset, noise_dim: int, attentions: list[str],
+                 attention_options: list[dict], conv: bool = True,
+                 mlp_residual: bool = False) -> None:
         super().__init__()
         self.preset = preset
-        self.noise_dim, self.resolution = preset.noise_dim, preset.img_size
+        self.noise_dim, self.resolution = noise_dim, preset.img_size
         dims = preset.g_dim
         self.dense_in = nn.Linear(self.noise_dim, STAGE_SIDES[0] ** 2 * dims[0], bias=False)
         self.stages = nn.ModuleList()

@@ -19,7 +19,6 @@ class Preset:
 
     Attributes:
         img_size: output resolution R (32, 64, 128 or 256).
-        noise_dim: z width; z feeds the first Dense and every SLN.
         g_dim, g_heads, g_mlp: width, heads and MLP width of the 3 generator stages.
         dec_dim: conv decoder widths (empty: depth_to_space patches up to ``img_size``).
         d_enc_dim: discriminator conv encoder widths; log2(img_size/16) downBlocks.
@@ -29,7 +28,6 @@ class Preset:
     """
 
     img_size: int
-    noise_dim: int
     g_dim: tuple[int, int, int]
     g_heads: tuple[int, int, int]
     g_mlp: tuple[int, int, int]
@@ -43,7 +41,7 @@ class Preset:
 
 PRESETS: Registry = Registry("preset")
 
-_SMALL_G = dict(noise_dim=128, g_dim=(1024, 256, 64), g_heads=(4, 4, 4), g_mlp=(512, 512, 512))
+_SMALL_G = dict(g_dim=(1024, 256, 64), g_heads=(4, 4, 4), g_mlp=(512, 512, 512))
 _D_HEAD = dict(d_out_dim=(512, 1024), d_heads=4, d_mlp=512)
 
 
@@ -78,7 +76,7 @@ def celeba_64() -> Preset:
 def ffhq_128() -> Preset:
     """FFHQ 128×128: released ``ffhq_128/config.json`` (wider G, conv decoder [128, 64])."""
     return Preset(
-        img_size=128, noise_dim=128, g_dim=(1024, 512, 256), g_heads=(4, 4, 4),
+        img_size=128, g_dim=(1024, 512, 256), g_heads=(4, 4, 4),
         g_mlp=(512, 512, 512), dec_dim=(128, 64), d_enc_dim=(32, 64, 128, 256), **_D_HEAD,
         provenance="released milmor/LadaGAN ffhq_128/config.json (docs/paper.md §9.1)",
     )
@@ -131,7 +129,7 @@ def compact_32() -> Preset:
     quickstart trains all five attention variants on the digits in minutes, the CI gate three
     seeds."""
     return Preset(
-        img_size=32, noise_dim=128, g_dim=(64, 16, 4), g_heads=(2, 2, 1), g_mlp=(32, 32, 32),
+        img_size=32, g_dim=(64, 16, 4), g_heads=(2, 2, 1), g_mlp=(32, 32, 32),
         dec_dim=(), d_enc_dim=(8, 16), d_out_dim=(16, 32), d_heads=2, d_mlp=32,
         provenance="ladabench choice: cifar10_32 topology at 1/16 width for CPUs (quickstart, CI)",
     )

@@ -12,7 +12,7 @@ def _model_problems(cfg: RunConfig) -> list[tuple[str, str]]:
     from ladabench.models import validate_model_config
 
     try:
-        preset = validate_model_config(cfg.model, cfg.train.noise_dim)
+        preset = validate_model_config(cfg.model)
     except ConfigError as e:
         return [(p.key or "model.preset", p.message) for p in e.problems]
     if preset.img_size != cfg.data.resolution:

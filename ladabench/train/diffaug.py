@@ -13,6 +13,8 @@ Random numbers come from the global torch RNG (saved in checkpoints, so resumes 
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -90,11 +92,12 @@ def cutout(x: torch.Tensor, ratio: float = CUTOUT_RATIO) -> torch.Tensor:
 POLICIES = {"color": color, "translation": translation, "cutout": cutout}
 
 
-def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
-    """Apply the comma-separated ``policy`` (e.g. ``"color,translation"``); ``""`` = identity.
+def diff_augment(x: torch.Tensor, policies: Sequence[str]) -> torch.Tensor:
+    """Apply ``policies`` in order (``train.diffaug``, e.g. ``("color", "translation")``); none =
+    identity.
 
     x: (B, C, H, W) -> (B, C, H, W); differentiable w.r.t. x.
     """
-    for name in filter(None, (p.strip() for p in policy.split(","))):
+    for name in policies:
         x = POLICIES[name](x)
     return x

@@ -168,7 +168,7 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     check_device_options(cfg.train, device)
     from ladabench.models import validate_model_config
 
-    validate_model_config(cfg.model, cfg.train.noise_dim)
+    validate_model_config(cfg.model)
     with RunLock(RunDir(Path(run_dir))) as lock, StopSignals() as signals:
         rd = prepare_run_dir(cfg, run_dir)
         summary = read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())

@@ -218,6 +218,6 @@ def measure_throughput(
         "batch": t.batch_size, "device": str(device),
         "device_name": device_name(device), "torch": torch.__version__,
         "threads": torch.get_num_threads(), "amp": t.amp, "tf32": t.tf32,
-        "r1_interval": t.r1_interval, "diffaug": t.diffaug, "compile": t.compile,
+        "r1_interval": t.r1_interval, "diffaug": ",".join(t.diffaug), "compile": t.compile,
         "channels_last": t.channels_last, "steps": steps, "warmup": warmup,
     }

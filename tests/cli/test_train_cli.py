@@ -36,7 +36,7 @@ def test_wrong_type_and_bad_policy_through_set_name_the_key(tmp_path, capsys):
     assert main(["train", cfg, "--set", "train.images=lots", "--out", str(tmp_path / "r")]) == 2
     assert "train.images: Input should be a valid integer" in capsys.readouterr().err
     assert main(["train", cfg, "--set", "train.diffaug=color,flip", "--out", str(tmp_path / "r")]) == 2
-    assert "unknown DiffAugment policy 'flip'" in capsys.readouterr().err
+    assert "train.diffaug.1: Input should be 'color', 'translation' or 'cutout' (got 'flip')" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 

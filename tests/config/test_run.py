@@ -105,3 +105,19 @@ def test_non_finite_out_of_range_and_path_like_values_are_refused(tmp_path, text
 def test_a_bad_set_value_names_the_key():
     with pytest.raises(ConfigError, match=r"^--set: train\.images: not a YAML value"):
         apply_overrides({}, ["train.images=[1, 2"])
+
+
+def test_diffaug_is_a_list_of_known_policies_written_as_the_reference_string():
+    from typing import get_args
+
+    from ladabench.config.train import DiffAugPolicy
+    from ladabench.train.diffaug import POLICIES
+
+    as_list = RunConfig.model_validate({"name": "x", "train": {"diffaug": ["color", "cutout"]}})
+    as_text = RunConfig.model_validate({"name": "x", "train": {"diffaug": "color, cutout"}})
+    assert as_list.train.diffaug == as_text.train.diffaug == ("color", "cutout")
+    assert as_list.to_dict()["train"]["diffaug"] == "color,cutout"  # config.yaml keeps its form
+    assert as_list.config_hash() == as_text.config_hash()
+    none = RunConfig.model_validate({"name": "x", "train": {"diffaug": []}})
+    assert none.train.diffaug == () and none.to_dict()["train"]["diffaug"] == ""
+    assert set(get_args(DiffAugPolicy)) == set(POLICIES)  # the schema knows what is implemented

@@ -13,11 +13,11 @@ def _images(b=6, s=8, seed=0):
     return torch.rand(b, 3, s, s, generator=g) * 2 - 1
 
 
-@pytest.mark.parametrize("policy", ["", "color", "translation", "cutout", "color,translation",
-                                    "color,translation,cutout"])
-def test_policies_keep_shape_dtype_and_gradient(policy):
+@pytest.mark.parametrize("policies", [[], ["color"], ["translation"], ["cutout"],
+                                      ["color", "translation"], ["color", "translation", "cutout"]])
+def test_policies_keep_shape_dtype_and_gradient(policies):
     x = _images().requires_grad_(True)
-    y = diff_augment(x, policy)
+    y = diff_augment(x, policies)
     assert y.shape == x.shape and y.dtype == x.dtype
     y.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
@@ -25,14 +25,14 @@ def test_policies_keep_shape_dtype_and_gradient(policy):
 
 def test_empty_policy_is_identity():
     x = _images()
-    assert diff_augment(x, "") is x
+    assert diff_augment(x, []) is x
 
 
-@pytest.mark.parametrize("policy", ["translation", "cutout", "translation,cutout"])
-def test_geometric_policies_only_move_or_zero_pixels(policy):
+@pytest.mark.parametrize("policies", [["translation"], ["cutout"], ["translation", "cutout"]])
+def test_geometric_policies_only_move_or_zero_pixels(policies):
     """Translation (zero fill) and cutout output only input values or 0: range kept."""
     x = _images(b=16, s=32)
-    y = diff_augment(x, policy)
+    y = diff_augment(x, policies)
     for b in range(len(x)):
         vals = set(x[b].flatten().tolist()) | {0.0}
         assert set(y[b].flatten().tolist()) <= vals
@@ -62,7 +62,7 @@ def test_translation_range_is_an_eighth_of_the_side(monkeypatch):
         return real(low, high, size, **kw)
 
     monkeypatch.setattr(diffaug.torch, "randint", spy)
-    diff_augment(_images(b=2, s=32), "translation")
+    diff_augment(_images(b=2, s=32), ["translation"])
     assert seen == [(-4, 5), (-4, 5)]
 
 
@@ -78,7 +78,7 @@ def test_cutout_zeroes_a_clipped_half_size_square():
 def test_cutout_applies_its_mask():
     torch.manual_seed(3)
     x = _images(b=8, s=32).abs() + 0.1  # no zero pixels in the input
-    y = diff_augment(x, "cutout")
+    y = diff_augment(x, ["cutout"])
     zeros = (y == 0).all(dim=1).sum(dim=(1, 2))
     assert ((zeros >= 64) & (zeros <= 256)).all()  # a 16×16 square, at most 3/4 clipped
 
@@ -86,7 +86,7 @@ def test_cutout_applies_its_mask():
 def test_color_matches_the_formula_with_the_same_draws():
     x = _images(b=5)
     torch.manual_seed(11)
-    y = diff_augment(x, "color")
+    y = diff_augment(x, ["color"])
     torch.manual_seed(11)
     u1, u2, u3 = (torch.rand(5, 1, 1, 1) for _ in range(3))
     ref = x + (u1 - 0.5)
