@@ -22,10 +22,13 @@ from ladabench.core.errors import DataError
 from ladabench.core.io import torch_save
 
 
-def rng_state() -> dict[str, Any]:
-    """Every RNG the training loop draws from, in ``weights_only``-loadable types."""
+def rng_state(device: torch.device | None = None) -> dict[str, Any]:
+    """Every RNG the training loop draws from, in ``weights_only``-loadable types: python,
+    numpy, torch's CPU generator and, for a CUDA run, the generator of its own device only (a
+    requeued run may see other GPUs, or fewer, under other indices)."""
     version, state, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
+    on_cuda = device is not None and torch.device(device).type == "cuda"
     return {
         "python": [version, list(state), gauss],
         "numpy": {
@@ -36,25 +39,30 @@ def rng_state() -> dict[str, Any]:
             "cached": float(cached),
         },
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "cuda": torch.cuda.get_rng_state(device) if on_cuda else None,
     }
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
+def set_rng_state(state: dict[str, Any], device: torch.device | None = None) -> None:
+    """Restore ``rng_state``'s streams; the CUDA one onto the run's current ``device``."""
     version, st, gauss = state["python"]
     random.setstate((version, tuple(st), gauss))
     n = state["numpy"]
     np.random.set_state(
-        (n["name"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"])
+        (n["name"], n["keys"].cpu().numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+         n["cached"])
     )
     torch.set_rng_state(state["torch"].cpu())
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+    cuda = state.get("cuda")
+    if isinstance(cuda, torch.Tensor) and device is not None and torch.device(device).type == "cuda":
+        torch.cuda.set_rng_state(cuda.cpu(), device)
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any], rng: bool = True) -> None:
-    """Atomically write ``payload`` plus (``rng``) the current RNG states to ``path``."""
-    torch_save({**payload, "rng": rng_state()} if rng else payload, path)
+def save_checkpoint(path: str | Path, payload: dict[str, Any], rng: bool = True,
+                    device: torch.device | None = None) -> None:
+    """Atomically write ``payload`` plus (``rng``) the current RNG states (those of ``device``
+    for a CUDA run) to ``path``."""
+    torch_save({**payload, "rng": rng_state(device)} if rng else payload, path)
 
 
 def require(ck: dict[str, Any], key: str, path: str | Path) -> Any:
@@ -93,7 +101,9 @@ def load_optimizer_state(opt: torch.optim.Optimizer, ck: dict[str, Any], key: st
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """Load a checkpoint safely (``weights_only=True``); a corrupt file is a one-line DataError."""
+    """Load a checkpoint safely (``weights_only=True``); a corrupt file is a one-line DataError.
+    Training resumes load on the CPU (the default): ``load_state_dict`` copies weights and
+    optimiser state to the models' device, and the RNG states must stay host tensors."""
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:

@@ -16,7 +16,6 @@ are stored in ``summary.cost_convention``.
 """
 from __future__ import annotations
 
-import resource
 from pathlib import Path
 from typing import Callable
 
@@ -36,13 +35,6 @@ from ladabench.train.setup import check_device_options
 
 #: in-training metric that selects ``checkpoints/best.pt`` (lower is better)
 BEST_METRIC = "fid"
-
-
-def peak_memory_bytes(device: torch.device) -> int:
-    """CUDA: peak allocated by torch; CPU: the process's peak resident set size."""
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def costs(trainer: Trainer) -> dict:
@@ -80,7 +72,8 @@ def evaluate_ema(trainer: Trainer, n_gen: int, n_real: int) -> dict:
     from ladabench.metrics import evaluate
 
     dev = trainer.device
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []), \
+            trainer.memory.excluded():
         return evaluate(trainer.s.G_ema, trainer.cfg, n_gen=n_gen, n_real=n_real, device=dev)
 
 
@@ -95,7 +88,7 @@ def _finish(summary: dict, trainer: Trainer, status: str, stopped_by: str | None
         wall_time_s=trainer.wall_time(), train_seconds=trainer.training_seconds("wall"),
         train_cpu_seconds=trainer.training_seconds("cpu"), stopped_by=stopped_by,
         train_macs_total=cost, img_per_s=trainer.steady_img_per_s(),
-        peak_memory_bytes=peak_memory_bytes(trainer.device), best=trainer.best,
+        peak_memory_bytes=trainer.memory.bytes(), best=trainer.best,
         spikes=trainer.spikes, diverged_at=trainer.diverged_at,
         last_checkpoint=trainer.last_checkpoint,
     )
@@ -126,6 +119,7 @@ def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: Ru
            should_stop: Callable[[], bool]) -> str:
     if rd.last.exists():
         trainer.restore(rd.last)
+        trainer.memory.peak = summary.get("peak_memory_bytes") or 0  # earlier sessions'
     start_session(rd, trainer, lock)
     if not summary.get("macs"):
         summary.update(costs(trainer))

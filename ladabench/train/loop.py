@@ -29,6 +29,7 @@ from ladabench.train.checkpoint import (
     load_checkpoint, load_module_state, load_optimizer_state, require, save_checkpoint,
     set_rng_state,
 )
+from ladabench.train.memory import PeakMemory
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
 from ladabench.core.rundir import RunDir
 from ladabench.train.samples import write_real_grid, write_samples
@@ -75,6 +76,7 @@ class Trainer:
         self.diverged_at: dict | None = None
         #: step and images seen of the latest ``last.pt`` (None before the first)
         self.last_checkpoint: dict | None = None
+        self.memory = PeakMemory(device)
         #: called after every ``last.pt`` write (the engine records it in the summary)
         self.on_checkpoint: Callable[[], None] | None = None
         self.one = torch.ones((), device=device)
@@ -120,7 +122,7 @@ class Trainer:
     def restore(self, path) -> None:
         """Continue from a checkpoint: models, optimisers, counters, RNG states. A checkpoint
         that does not fit (missing entries, other shapes) is a one-line DataError."""
-        ck = load_checkpoint(path, self.device)
+        ck = load_checkpoint(path)
         s = self.s
         for module, key in ((s.G, "G"), (s.D, "D"), (s.G_ema, "G_ema")):
             load_module_state(module, ck, key, path)
@@ -133,7 +135,7 @@ class Trainer:
         self.rates = list(ck.get("interval_rates", []))
         for k, v in counters[5].items():
             self.log.history[k].extend(v)
-        set_rng_state(counters[6])
+        set_rng_state(counters[6], self.device)
         self.last_checkpoint = {"step": self.step, "images_seen": self.images_seen}
 
     def wall_time(self) -> float:
@@ -207,7 +209,7 @@ class Trainer:
             self.event("sample", files=[real_grid])
         if on_eval is not None and self.step == 0 and 0 in self.cfg.eval.at_images:
             if on_eval(0).get("improved"):
-                save_checkpoint(self.rd.best, self.best_payload())
+                save_checkpoint(self.rd.best, self.best_payload(), rng=False)
         bar = tqdm(total=self.total_steps * self.t.batch_size, initial=self.images_seen,
                    unit="img", unit_scale=True, disable=self.quiet, dynamic_ncols=True)
         self.tick = self.clock()
@@ -250,7 +252,7 @@ class Trainer:
                                   self.rd.samples, self.images_seen)
             self.event("sample", files=files)
         if evaluate and on_eval(self.images_seen).get("improved"):
-            save_checkpoint(self.rd.best, self.best_payload())
+            save_checkpoint(self.rd.best, self.best_payload(), rng=False)
         if ckpt:
             self.save_last()
         self.tick = self.clock()  # img/s and the time budget measure training only
@@ -264,7 +266,7 @@ class Trainer:
         payload = self.payload()
         need = self.rd.last.stat().st_size if self.rd.last.exists() else _tensor_bytes(payload)
         require_free_space(self.rd.last, need + CHECKPOINT_MARGIN)
-        save_checkpoint(self.rd.last, payload)
+        save_checkpoint(self.rd.last, payload, device=self.device)
         self.last_checkpoint = {"step": self.step, "images_seen": self.images_seen}
         self.event("checkpoint", path="checkpoints/last.pt")
         if self.on_checkpoint is not None:

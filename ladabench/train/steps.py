@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from ladabench.config.train import TrainConfig
 from ladabench.train.diffaug import diff_augment
@@ -51,6 +52,13 @@ def _noise(cfg: TrainConfig, batch: int, like: torch.Tensor) -> torch.Tensor:
     return torch.randn(batch, cfg.noise_dim, device=like.device)
 
 
+def double_backward_kernels(needed: bool) -> contextlib.AbstractContextManager:
+    """R1 differentiates D's gradient again: fused SDPA kernels (flash, memory-efficient, the
+    CPU flash kernel) have no double backward, so attention falls back to the math kernel
+    (same maths, composed of differentiable ops) wherever ``needed``."""
+    return sdpa_kernel([SDPBackend.MATH]) if needed else contextlib.nullcontext()
+
+
 def d_step(
     m: Models, real: torch.Tensor, cfg: TrainConfig, norms: Callable[[], torch.Tensor], do_r1: bool
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -71,7 +79,7 @@ def d_step(
         real_in, fake_in = real, fake
     if do_r1:
         real_in = real_in.detach().requires_grad_(True)
-    with autocast_ctx(cfg, real.device):
+    with autocast_ctx(cfg, real.device), double_backward_kernels(do_r1):
         real_logits = D(real_in).float()  # (B, 25)
         fake_logits = D(fake_in).float()
     l_real, l_fake = d_loss_nsl(real_logits, fake_logits)
@@ -114,7 +122,9 @@ def g_step(
     try:
         with autocast_ctx(cfg, device):
             fake = m.G(torch.randn(batch, cfg.noise_dim, device=device))
-            fake_in = fake if cfg.bcr else diff_augment(fake, cfg.diffaug)
+        fake = fake.float()  # augmented in fp32, as the D step's fakes
+        fake_in = fake if cfg.bcr else diff_augment(fake, cfg.diffaug)
+        with autocast_ctx(cfg, device):
             logits = m.D(fake_in).float()
         loss = g_loss_nsl(logits)
         loss.backward()

@@ -49,3 +49,37 @@ def test_unsafe_or_corrupt_files_are_one_line_data_errors(tmp_path):
         ck.load_checkpoint(bad)
     with pytest.raises(DataError, match="checkpoint not found"):
         ck.load_checkpoint(tmp_path / "none.pt")
+
+
+class FakeCuda:
+    """torch.cuda's RNG functions for a machine with ``count`` GPUs (one state per device)."""
+
+    def __init__(self, monkeypatch, count: int) -> None:
+        self.states = {i: torch.full((16,), i, dtype=torch.uint8) for i in range(count)}
+        self.set_calls: list[tuple[int, torch.Tensor]] = []
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+        monkeypatch.setattr(torch.cuda, "get_rng_state", self.get)
+        monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: list(self.states.values()))
+        monkeypatch.setattr(torch.cuda, "set_rng_state", self.set)
+        monkeypatch.setattr(torch.cuda, "set_rng_state_all",
+                            lambda states: [self.set(s, i) for i, s in enumerate(states)])
+
+    def get(self, device="cuda") -> torch.Tensor:
+        return self.states[torch.device(device).index or 0].clone()
+
+    def set(self, state, device="cuda") -> None:
+        index = torch.device(device).index if not isinstance(device, int) else device
+        self.states[index or 0]  # IndexError-like for a device that does not exist
+        self.set_calls.append((index or 0, state))
+
+
+def test_a_cuda_run_keeps_its_own_device_stream_and_resumes_on_fewer_gpus(tmp_path, monkeypatch):
+    FakeCuda(monkeypatch, count=2)
+    ck.save_checkpoint(tmp_path / "c.pt", {"step": 1}, device=torch.device("cuda:1"))
+    saved = ck.load_checkpoint(tmp_path / "c.pt")["rng"]
+    assert torch.equal(saved["cuda"], torch.full((16,), 1, dtype=torch.uint8))  # cuda:1's only
+    requeued = FakeCuda(monkeypatch, count=1)  # the requeued task sees its GPU as cuda:0
+    ck.set_rng_state(saved, torch.device("cuda:0"))
+    assert [(i, s.tolist()) for i, s in requeued.set_calls] == [(0, [1] * 16)]
+

@@ -203,3 +203,18 @@ def test_a_checkpoint_that_does_not_fit_is_one_line_exit_2(tmp_path, how, messag
     assert _summary(tmp_path / "run")["status"] == "failed"
     assert main(["train", str(_config_file(tmp_path)), "--out", str(tmp_path / "run"),
                  "--quiet"]) == 2
+
+
+def test_a_resume_reads_the_checkpoint_on_the_cpu_whatever_the_run_device(tmp_path):
+    """Loading with map_location=the run's device moved the numpy RNG keys to the GPU and every
+    GPU resume failed; a "meta" device stands in for the GPU here."""
+    from ladabench.config import prepare_run_dir
+    from ladabench.train.loop import Trainer
+
+    calls = iter(range(1, 100))
+    run(_cfg(**REF), tmp_path, quiet=True, should_stop=lambda: next(calls) == 3)
+    trainer = Trainer(_cfg(**REF), prepare_run_dir(_cfg(**REF), tmp_path), torch.device("cpu"),
+                      quiet=True)
+    trainer.device = torch.device("meta")
+    trainer.restore(tmp_path / "checkpoints/last.pt")
+    assert trainer.step == 3

@@ -102,3 +102,48 @@ def test_bf16_autocast_trains_like_fp32_from_the_same_seed():
     drift = (bf16 - fp32).abs().mean(dim=0)  # (D, G)
     assert drift.min() > 0  # autocast changed the arithmetic of both steps
     assert (drift < torch.tensor([0.03, 0.045])).all(), drift
+
+
+class SdpaD(torch.nn.Module):
+    """8×8 pixels as 64 tokens through dot-product attention (``use_sdpa``), 25 logits."""
+
+    def __init__(self, use_sdpa: bool) -> None:
+        from ladabench.attention import build_attention
+
+        super().__init__()
+        torch.manual_seed(1)
+        self.embed = torch.nn.Linear(3, 8)
+        self.attn = build_attention("dot_product", 8, 2, 64, use_sdpa=use_sdpa)
+        self.head = torch.nn.Linear(8, 25)
+        self.inputs = []
+
+    def forward(self, x):
+        self.inputs.append(x)
+        tokens = self.embed(x.flatten(2).transpose(1, 2))  # (B, 64, 8)
+        return self.head(self.attn(tokens).mean(1))  # (B, 25)
+
+
+def test_r1_runs_through_fused_sdpa_and_equals_the_explicit_attention():
+    from ladabench.train.losses import r1_penalty
+
+    real = _real().requires_grad_(True)
+    with pytest.raises(RuntimeError, match="derivative for .* is not implemented"):
+        r1_penalty(SdpaD(True)(real), real).backward()  # the fused kernel alone: no 2nd backward
+    r1 = {}
+    for fused in (True, False):
+        torch.manual_seed(2)
+        m, _, dn = _models(SdpaD(fused))
+        stats, norms = d_step(m, _real(), _cfg(diffaug=[]), dn, do_r1=True)
+        r1[fused] = stats["r1"]
+        assert torch.isfinite(norms).all()
+    assert torch.allclose(r1[True], r1[False], rtol=1e-4)
+
+
+def test_under_bf16_autocast_both_steps_augment_fp32_fakes():
+    m, gn, dn = _models()
+    cfg = _cfg(amp="bf16", diffaug="color")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert m.G(torch.randn(4, 4)).dtype == torch.bfloat16  # what G hands to the G step
+    g_step(m, 4, cfg, gn, torch.device("cpu"))
+    d_step(m, _real(), cfg, dn, do_r1=False)
+    assert [x.dtype for x in m.D.inputs] == [torch.float32] * 3
