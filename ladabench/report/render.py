@@ -74,15 +74,25 @@ def _provenance(runs: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _fid_text(r: pd.Series, which: str, pids: dict[str, str]) -> str:
+    """``3.29 (P1) · best.pt at 66.6M``: a run's FID of one summary section, with the
+    checkpoint it was scored from and its images seen."""
+    fid = r.get(f"{which}/fid")
+    if fid is None or pd.isna(fid):
+        return "—"
+    images = r.get(f"{which}/fid/images_seen")
+    at = "" if images is None or pd.isna(images) else f" at {tables.format_value(images, 'si')}"
+    checkpoint = r.get("selected_checkpoint") if which == "final" else "last EMA"
+    return f"{fid:.2f} ({pids.get(r[f'{which}/fid/protocol'], '?')}) · {checkpoint}{at}"
+
+
 def _run_rows(runs: pd.DataFrame, pids: dict[str, str]) -> list[dict]:
     rows = []
     for _, r in runs.sort_values(["suite", "variant", "seed"], na_position="last").iterrows():
-        fid = r.get("final/fid")
-        fid_text = "—" if fid is None or pd.isna(fid) else (
-            f"{fid:.2f} ({pids.get(r['final/fid/protocol'], '?')})")
         rows.append({k: r.get(k) for k in ("run_id", "suite", "variant", "seed", "status",
                                            "images_seen", "problem", "error")}
-                    | {"fid": fid_text})
+                    | {"fid": _fid_text(r, "final", pids),
+                       "fid_last": _fid_text(r, "final_last", pids)})
     return rows
 
 
