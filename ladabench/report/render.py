@@ -18,7 +18,7 @@ import ladabench
 from ladabench.core.errors import DataError
 from ladabench.core.io import write_text
 from ladabench.core.schema import load_yaml
-from ladabench.report import figures, published, scaling, tables
+from ladabench.report import figures, published, scaling, significance, tables
 from ladabench.report.exports import write_exports
 from ladabench.results import Results, load_results
 
@@ -155,6 +155,8 @@ def render_report(inputs: list[str | Path], output: str | Path | None = None,
     out = Path(output) if output else default_output(roots)
     context = build_context(results, Path(published_dir))
     suite_tables = context["suite_tables"]
+    context["significance"] = {t.suite: significance.fid_differences(t) for t in suite_tables}
+    context["significance_method"] = significance.METHOD
     exports = write_exports(out, results, suite_tables)
     context["exports"] = {k: f"{p.parent.name}/{p.name}" for k, p in exports.items()}
     html = _environment().get_template("report.html.j2").render(**context)
