@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local Inception weights file (offline nodes)")
     parser.add_argument("--config", default=None, metavar="RUN_DIR|CONFIG.yaml",
                         help="for image files: the run whose data set and eval settings apply")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a data.* or eval.* key of the run's config, e.g. "
+                             "--set data.root=/scratch/cifar10 (repeatable)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -40,7 +43,8 @@ def _options(args: argparse.Namespace):
         metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     return EvalOptions(protocol=args.protocol, extractor=args.extractor, metrics=metrics,
                        n_gen=args.n_gen, n_real=args.n_real,
-                       inception_weights=args.inception_weights, config=args.config)
+                       inception_weights=args.inception_weights, config=args.config,
+                       sets=tuple(args.sets))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, indent=2, sort_keys=True))
         return 0
-    where = f"{out['checkpoint']} ({out['images_seen']} images seen)" if out["checkpoint"] else "images"
+    where = "images"
+    if out["checkpoint"]:
+        where = f"{out['checkpoint']} ({out['images_seen']} images seen)"
     for metric, v in out["results"].items():
         std = f" ± {v['std']:.4g}" if v.get("std") is not None else ""
         p = v["protocol"]

@@ -189,6 +189,8 @@ def evaluate(generator: fidelity.Fakes, cfg: RunConfig, n_gen: int, n_real: int,
     Raises:
         ConfigError: unknown metric or extractor; DataError: missing weights or data.
     """
+    if not isinstance(generator, nn.Module) and len(generator) != n_gen:
+        raise ValueError(f"n_gen={n_gen} but {len(generator)} images were given")
     names = list(metrics if metrics is not None else cfg.eval.metrics)
     fns = [METRICS.get(name) for name in names]  # unknown names fail before any work
     ctx = EvalContext(generator, cfg, n_gen, n_real, device, names)

@@ -41,8 +41,8 @@ FID_KEY = torch_fidelity.KEY_METRIC_FID
 KID_KEY, KID_STD_KEY = torch_fidelity.KEY_METRIC_KID_MEAN, torch_fidelity.KEY_METRIC_KID_STD
 ISC_KEY, ISC_STD_KEY = torch_fidelity.KEY_METRIC_ISC_MEAN, torch_fidelity.KEY_METRIC_ISC_STD
 PRECISION_KEY, RECALL_KEY = torch_fidelity.KEY_METRIC_PRECISION, torch_fidelity.KEY_METRIC_RECALL
-#: ladabench metric name → torch-fidelity's ``calculate_metrics`` flag
-FIDELITY_FLAGS = {"fid": "fid", "kid": "kid", "isc": "isc", "prc": "prc"}
+#: the metrics computed by torch-fidelity (ladabench's names are its ``calculate_metrics`` flags)
+FIDELITY_METRICS = ("fid", "kid", "isc", "prc")
 LIBRARY = f"torch-fidelity {torch_fidelity.__version__}"
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,9 @@ def fidelity_kwargs(
     batch_size: int, cuda: bool,
 ) -> dict:
     """The ``calculate_metrics`` options of every ladabench call (inputs excluded) computing
-    ``metrics`` (names of :data:`FIDELITY_FLAGS`)."""
+    ``metrics`` (names of :data:`FIDELITY_METRICS`)."""
     return dict(
-        **{flag: name in metrics for name, flag in FIDELITY_FLAGS.items()},
+        **{name: name in metrics for name in FIDELITY_METRICS},
         feature_extractor=extractor.name,
         feature_extractor_weights_path=str(weights),
         feature_layer_fid=extractor.feature_layer,

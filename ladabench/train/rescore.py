@@ -16,13 +16,16 @@ from typing import Any, Literal
 
 import torch
 
-from ladabench.config import RunConfig, load_run_config
+from ladabench.config import RunConfig, apply_overrides, load_run_config
 from ladabench.core.errors import ConfigError, DataError
 from ladabench.core.protocol import protocol_id
 from ladabench.core.rundir import RunDir, RunLock, read_summary, write_summary
+from ladabench.core.schema import parse_model
 from ladabench.train.trained import load_trained, selected_checkpoint
 
 Protocol = Literal["final", "in-loop"]
+#: config sections ``--set`` may change when scoring
+SETTABLE = ("data.", "eval.")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class EvalOptions:
     inception_weights: str | None = None
     #: run directory or config file that gives an image set its data set and eval settings
     config: str | None = None
+    #: ``data.*`` / ``eval.*`` overrides (``key.path=value``), e.g. where the data set lives here
+    sets: tuple[str, ...] = ()
 
 
 def is_run_or_checkpoint(path: Path) -> bool:
@@ -45,8 +50,21 @@ def is_run_or_checkpoint(path: Path) -> bool:
                                                         or (path / "checkpoints").is_dir()))
 
 
+def with_sets(cfg: RunConfig, sets: tuple[str, ...]) -> RunConfig:
+    """``cfg`` with ``data.*`` / ``eval.*`` overrides (the generator is built already: other
+    sections cannot change what is scored)."""
+    if not sets:
+        return cfg
+    for item in sets:
+        if not item.split("=", 1)[0].strip().startswith(SETTABLE):
+            raise ConfigError(f"only data.* and eval.* keys can change when scoring, got {item!r}",
+                              key="--set")
+    return parse_model(RunConfig, apply_overrides(cfg.to_dict(), list(sets)), "--set")
+
+
 def eval_config(cfg: RunConfig, opts: EvalOptions) -> tuple[RunConfig, int, int]:
     """(the config with ``opts`` applied, n_gen, n_real)."""
+    cfg = with_sets(cfg, opts.sets)
     e = cfg.eval
     update = {k: v for k, v in (("extractor", opts.extractor), ("inception_weights",
               opts.inception_weights)) if v is not None}

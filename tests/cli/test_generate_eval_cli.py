@@ -96,3 +96,15 @@ def test_eval_input_errors_are_one_line_with_exit_2(trained, tmp_path, capsys):
     assert "expected uint8 images of 32x32x3" in err and len(err.splitlines()) == 1
     assert main(["generate", str(tmp_path), "--n", "3", "--out", str(tmp_path / "x")]) == 2
     assert "no checkpoints/best.pt or checkpoints/last.pt" in capsys.readouterr().err
+    assert main(["eval", str(trained / "run"), *EVAL, "--set", "model.g_conv=false"]) == 2
+    assert "--set: only data.* and eval.* keys can change" in capsys.readouterr().err
+
+
+def test_eval_set_changes_the_scoring_config_and_the_text_output(trained, capsys):
+    assert main(["eval", str(trained / "run"), *EVAL, "--n-gen", "30", "--set",
+                 "eval.real_split=test", "--set", "eval.batch_size=10"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("fid: ") and "[digits-cnn, 30 gen vs 200 real] last.pt (32 images seen)" in out[0]
+    summary = json.loads((trained / "run/summary.json").read_text())
+    splits = {v["protocol"]["real_split"] for v in summary["scores"]["fid"].values()}
+    assert "test" in splits and out[-1] == f"written to {trained / 'run/summary.json'}"

@@ -64,3 +64,8 @@ def test_a_generator_and_the_images_it_makes_score_the_same(module_cache, make_c
     from_images = evaluate(ImageTensor(images), cfg, n_gen=300, n_real=300, device="cpu")
     for name in ("fid", "is", "precision", "recall"):
         assert from_images[name]["value"] == pytest.approx(from_g[name]["value"], rel=1e-9), name
+
+
+def test_an_image_count_other_than_n_gen_is_refused(make_cfg):
+    with pytest.raises(ValueError, match="n_gen=10 but 5 images were given"):
+        evaluate(ImageTensor(_noise(5)), make_cfg(metrics=["fid"]), n_gen=10, n_real=10, device="cpu")
