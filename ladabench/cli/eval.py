@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     for metric, v in out["results"].items():
         std = f" ± {v['std']:.4g}" if v.get("std") is not None else ""
         p = v["protocol"]
-        print(f"{metric}: {v['value']:.4g}{std}  [{p.get('extractor')}, {p.get('n_gen')} gen vs "
-              f"{p.get('n_real')} real] {where}")
+        real = f" vs {p['n_real']} real" if p.get("n_real") is not None else ""
+        print(f"{metric}: {v['value']:.4g}{std}  [{p.get('extractor')}, {p.get('n_gen')} gen{real}] "
+              f"{where}")
     if out["written_to"]:
         print(f"written to {out['written_to']}")
     return 0
