@@ -49,10 +49,14 @@ def test_generate_writes_n_pngs_and_an_npz_of_uint8_images(trained, capsys):
     assert first.shape == (32, 32, 3) and first.dtype == np.uint8
     npz = trained / "images.npz"
     assert main(["generate", str(trained / "run/checkpoints/last.pt"), "--n", "7", "--out",
-                 str(npz), "--quiet"]) == 0
+                 str(npz), "--batch", "3", "--quiet"]) == 0
     arr = np.load(npz)["arr_0"]
     assert arr.shape == (7, 32, 32, 3) and arr.dtype == np.uint8
-    assert np.array_equal(arr[0], first)  # same noise (seed 2020), batches of 3 or 250
+    assert np.array_equal(arr[0], first)  # the same noise (seed 2020) and batches
+    other = trained / "seed1.npz"
+    assert main(["generate", str(trained / "run"), "--n", "7", "--out", str(other), "--seed", "1",
+                 "--batch", "3", "--quiet"]) == 0
+    assert not np.array_equal(np.load(other)["arr_0"], arr)
     assert "7 images (3, 32, 32)" in capsys.readouterr().out
 
 
