@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
         std = f" ± {v['std']:.4g}" if v.get("std") is not None else ""
         p = v["protocol"]
         real = f" vs {p['n_real']} real" if p.get("n_real") is not None else ""
-        print(f"{metric}: {v['value']:.4g}{std}  [{p.get('extractor')}, {p.get('n_gen')} gen{real}] "
-              f"{where}")
+        print(f"{metric}: {v['value']:.4g}{std}  [{p.get('extractor')}, {p.get('n_gen')} gen"
+              f"{real}] {where}")
     if out["written_to"]:
         print(f"written to {out['written_to']}")
     return 0

@@ -1,4 +1,5 @@
-"""``ladabench generate RUN_DIR|CHECKPOINT --n N --out DIR|FILE.npz``: images of the EMA generator."""
+"""``ladabench generate RUN_DIR|CHECKPOINT --n N --out DIR|FILE.npz``: images of the EMA
+generator."""
 from __future__ import annotations
 
 import argparse

@@ -161,7 +161,8 @@ class ImageTensor(Dataset):
 
     def __init__(self, images: torch.Tensor) -> None:
         if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError(f"expected uint8 (n, 3, R, R), got {images.dtype} {tuple(images.shape)}")
+            raise ValueError(
+                f"expected uint8 (n, 3, R, R), got {images.dtype} {tuple(images.shape)}")
         self.images = images
 
     def __len__(self) -> int:

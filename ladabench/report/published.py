@@ -144,7 +144,8 @@ def _metric_cell(c: Comparison, pub: float, stated: dict, metric: str, runs: pd.
         if not diff:
             s = Stat.of(list(group[col]))
             c.ours = f"{s.mean:.2f}" + (f" ± {s.std:.2f}" if s.std is not None else "")
-            checkpoints = ", ".join(sorted(group["selected_checkpoint"].dropna().astype(str).unique()))
+            checkpoints = ", ".join(
+                sorted(group["selected_checkpoint"].dropna().astype(str).unique()))
             c.ours += f" (n = {s.n}; {checkpoints or 'checkpoint unknown'})"
             c.delta, c.state = f"{s.mean - pub:+.2f}", "compared"
             return

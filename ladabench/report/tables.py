@@ -120,7 +120,8 @@ def protocol_ids(results: Results) -> dict[str, str]:
     """Protocol key → short label ``P1``, ``P2``, … (order of first use: final values first)."""
     rank = {"final": 0, "final_last": 1, "best": 2}
     m = results.metrics
-    order = list(m.iloc[m["which"].map(lambda w: rank.get(w, 3)).argsort(kind="stable")]["protocol"])
+    first = m["which"].map(lambda w: rank.get(w, 3)).argsort(kind="stable")
+    order = list(m.iloc[first]["protocol"])
     order += list(results.evals["protocol"])
     ids: dict[str, str] = {}
     for key in order:

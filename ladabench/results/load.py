@@ -54,9 +54,10 @@ class Results:
     """Everything the report needs, as data frames keyed by ``run_id``.
 
     ``runs``: one row per run; ``metrics``: metric values (long form, one row per run,
-    ``which`` ∈ {final, final_last, best, scores} and metric, with the checkpoint scored); ``train``: the ``train`` lines of metrics.jsonl;
-    ``evals``: the ``eval`` lines (long form, one row per metric); ``events``: the ``event``
-    lines; ``protocols``: protocol key → protocol dict.
+    ``which`` ∈ {final, final_last, best, scores} and metric, with the checkpoint scored);
+    ``train``: the ``train`` lines of metrics.jsonl; ``evals``: the ``eval`` lines (long form,
+    one row per metric); ``events``: the ``event`` lines; ``protocols``: protocol key →
+    protocol dict.
     """
 
     roots: list[Path]
@@ -223,7 +224,8 @@ def _metric_rows(run_id: str, summary: dict, protocols: dict[str, dict]) -> list
     """Long-form rows of the summary's metric sections and of ``scores`` (``ladabench eval``)."""
     entries = [(which, metric, e) for which in SUMMARY_METRICS
                for metric, e in (summary.get(which) or {}).items()]
-    entries += [("scores", metric, e) for metric, by_protocol in (summary.get("scores") or {}).items()
+    scores = summary.get("scores") or {}
+    entries += [("scores", metric, e) for metric, by_protocol in scores.items()
                 for e in by_protocol.values() if isinstance(e, dict)]
     rows = []
     for which, metric, e in entries:
