@@ -1,7 +1,9 @@
 """The ``eval`` section of a run config: which metrics, which extractor, how many samples."""
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
 
 from ladabench.config.data import Split
 from ladabench.core.schema import StrictModel
@@ -16,8 +18,12 @@ class EvalConfig(StrictModel):
     #: local Inception weights file (offline clusters); None = torch-hub / $LADABENCH_CACHE copy,
     #: else one download attempt (``ladabench.metrics.inception``)
     inception_weights: str | None = None
-    #: in-training evaluation, used to pick the best checkpoint (0 = never)
+    #: in-training evaluation every this many images seen, used to pick ``checkpoints/best.pt``
+    #: (0 = never); exclusive with ``every_iterations``
     every_images: int = Field(default=2_560_000, ge=0)
+    #: the same schedule in iterations (the reference's ``--fid_inter``: 500 when the paper was
+    #: written); setting it alone turns ``every_images`` off; both > 0 is an error
+    every_iterations: int = Field(default=0, ge=0)
     #: further in-training evaluations at these images seen (0 = the untrained generator,
     #: before the first step), e.g. a doubling schedule for short or time-budgeted runs
     at_images: list[int] = Field(default_factory=list)
@@ -30,6 +36,25 @@ class EvalConfig(StrictModel):
     final_n_real: int = Field(default=50_000, gt=0)
     real_split: Split = "train"
     batch_size: int = Field(default=250, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _iterations_replace_images(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("every_iterations") and "every_images" not in data:
+            return {**data, "every_images": 0}
+        return data
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> "EvalConfig":
+        if self.every_images and self.every_iterations:
+            raise ValueError(
+                f"every_images={self.every_images} and every_iterations={self.every_iterations} "
+                "are exclusive: set one of them to 0")
+        return self
+
+    def period_images(self, batch_size: int) -> int:
+        """Images seen between two in-training evaluations (0 = none on a schedule)."""
+        return self.every_iterations * batch_size or self.every_images
 
     @field_validator("at_images")
     @classmethod

@@ -49,6 +49,13 @@ class TrainConfig(StrictModel):
     diffaug: Annotated[tuple[DiffAugPolicy, ...], BeforeValidator(policies_from_text)] = (
         "color", "translation")
     ema_decay: float = Field(default=0.999, ge=0, lt=1)
+    #: EMA of G's buffers (BatchNorm running statistics of the 128² conv decoder): ``average``
+    #: with the same decay as the weights (the reference: they are in ``generator.weights``) or
+    #: ``copy`` G's at every update
+    ema_buffers: Literal["average", "copy"] = "average"
+    #: the EMA generator's start: ``copy`` of G (ladabench's choice: better for short runs) or
+    #: ``fresh``, a second independent initialisation (the reference's Keras ``clone_model``)
+    ema_start: Literal["copy", "fresh"] = "copy"
     #: schedule length in real images shown to D (iterations × batch)
     images: int = Field(default=68_096_000, gt=0)
     #: departure: also stop (status finished, ``summary.stopped_by: time_budget``) once the

@@ -75,8 +75,8 @@ def new_summary(run_id: str, suite: str | None, config_hash: str) -> dict[str, A
         "config_hash": config_hash, "step": 0, "images_seen": 0, "wall_time_s": 0.0,
         "train_seconds": 0.0, "train_cpu_seconds": 0.0, "stopped_by": None,
         "params": None, "macs": None, "cost_convention": None, "train_macs_total": 0, "img_per_s": None,
-        "peak_memory_bytes": None, "final": {}, "best": {}, "spikes": 0, "diverged_at": None,
-        "error": None, "provenance_sha256": None, "last_checkpoint": None,
+        "peak_memory_bytes": None, "final": {}, "final_last": {}, "best": {}, "spikes": 0,
+        "diverged_at": None, "error": None, "provenance_sha256": None, "last_checkpoint": None,
     }
 
 

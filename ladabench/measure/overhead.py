@@ -49,8 +49,8 @@ class UInt8(nn.Module):
 def bare_call(generator: nn.Module, ctx: EvalContext, n_gen: int) -> tuple[float, dict]:
     """(seconds, result) of torch-fidelity alone on the images ``ctx`` would use."""
     real = ctx.real.images  # prepared outside the clock: it is ladabench's part
-    kwargs = fidelity_kwargs(ctx.extractor, ctx.weights, fid=True, kid=True, n_gen=n_gen, n_real=ctx.real.n,
-                             batch_size=ctx.cfg.eval.batch_size, cuda=False)
+    kwargs = fidelity_kwargs(ctx.extractor, ctx.weights, metrics={"fid", "kid"}, n_gen=n_gen,
+                             n_real=ctx.real.n, batch_size=ctx.cfg.eval.batch_size, cuda=False)
     wrapped = torch_fidelity.GenerativeModelModuleWrapper(
         UInt8(generator), ctx.cfg.train.noise_dim, "normal", 0)
     t0 = time.perf_counter()

@@ -27,6 +27,8 @@ from ladabench.core.errors import DataError
 NAME = "digits-cnn"
 FEATURES = ("128", "logits")
 FEATURE_LAYER = "128"
+#: the 10-class logits: the Inception Score's classifier offline
+LOGITS_LAYER = "logits"
 INPUT_SIZE = 32
 #: the shipped weights (package data) and the sha256 of their bytes
 WEIGHTS_FILE = Path(__file__).with_name("weights") / "digits_cnn.npz"

@@ -3,7 +3,10 @@
 A metric is a function ``fn(ctx: EvalContext) -> {name: {"value", "std", "protocol"}}`` registered
 with ``@register_metric("name")``. Every value carries its protocol stamp (architecture.md
 contract 4): two values are comparable only if their protocols are equal except ``library``.
-``fid`` and ``kid`` share one torch-fidelity pass (features are extracted once).
+``fid``, ``kid``, ``isc`` (Inception Score, value ``is``) and ``prc`` (improved precision and
+recall, values ``precision`` and ``recall``) share one torch-fidelity pass: features are
+extracted once, in the protocol's extractor (the digit CNN offline, Inception otherwise).
+What is scored is a generator or a data set of uint8 images (``ladabench eval`` of a folder).
 """
 from __future__ import annotations
 
@@ -42,10 +45,10 @@ def list_metrics() -> list[str]:
 
 
 class EvalContext:
-    """What one evaluation shares between metrics: the EMA generator, the config, sample counts,
-    and lazily the extractor weights and the torch-fidelity result."""
+    """What one evaluation shares between metrics: the EMA generator (or uint8 images), the
+    config, sample counts, and lazily the extractor weights and the torch-fidelity result."""
 
-    def __init__(self, generator: nn.Module, cfg: RunConfig, n_gen: int, n_real: int,
+    def __init__(self, generator: fidelity.Fakes, cfg: RunConfig, n_gen: int, n_real: int,
                  device: torch.device | str, metrics: list[str]) -> None:
         self.generator, self.cfg, self.n_gen, self.n_real = generator, cfg, n_gen, n_real
         self.device, self.metrics = torch.device(device), metrics
@@ -63,11 +66,18 @@ class EvalContext:
 
     @functools.cached_property
     def fidelity_result(self) -> dict[str, float]:
-        return fidelity.compute_fid_kid(
+        return fidelity.compute_fidelity(
             self.generator, self.cfg.train.noise_dim, self.real, n_gen=self.n_gen,
             extractor=self.extractor, weights=self.weights, device=self.device,
-            batch_size=self.cfg.eval.batch_size, fid="fid" in self.metrics, kid="kid" in self.metrics,
+            batch_size=self.cfg.eval.batch_size, metrics=set(self.metrics),
         )
+
+    def fake_uint8(self) -> torch.Tensor:
+        """The scored images as one uint8 tensor ``(n, 3, R, R)`` on the device."""
+        if isinstance(self.generator, nn.Module):
+            return generate_uint8(self.generator, self.cfg.train.noise_dim, self.n_gen,
+                                  self.cfg.eval.batch_size, self.device)
+        return torch.stack([self.generator[i] for i in range(self.n_gen)]).to(self.device)
 
     def fidelity_protocol(self, metric: str) -> dict[str, Any]:
         """Contract-4 stamp of a torch-fidelity metric."""
@@ -109,6 +119,30 @@ def kid(ctx: EvalContext) -> dict[str, MetricValue]:
     return {"kid": _value(res[fidelity.KID_KEY], res[fidelity.KID_STD_KEY], protocol)}
 
 
+@register_metric("isc")
+def isc(ctx: EvalContext) -> dict[str, MetricValue]:
+    """Inception Score of the generated images, mean ± std over the splits, from the protocol
+    extractor's classifier (Inception's 1008 classes, or the digit CNN's 10 offline)."""
+    protocol = ctx.fidelity_protocol("is") | {
+        "feature_layer": ctx.extractor.logits_layer, "n_real": None, "real_split": None,
+        "dataset_fingerprint": None, "isc_splits": fidelity.ISC_SPLITS,
+    }
+    res = ctx.fidelity_result
+    return {"is": _value(res[fidelity.ISC_KEY], res[fidelity.ISC_STD_KEY], protocol)}
+
+
+@register_metric("prc")
+def prc(ctx: EvalContext) -> dict[str, MetricValue]:
+    """Improved precision (generated images inside the real manifold) and recall (real images
+    inside the generated one), k-NN balls in the extractor's feature space."""
+    res = ctx.fidelity_result
+    out = {}
+    for name, key in (("precision", fidelity.PRECISION_KEY), ("recall", fidelity.RECALL_KEY)):
+        protocol = ctx.fidelity_protocol(name) | {"prc_neighborhood": fidelity.PRC_NEIGHBORHOOD}
+        out[name] = _value(res[key], None, protocol)
+    return out
+
+
 @torch.no_grad()
 def generate_uint8(generator: nn.Module, noise_dim: int, n: int, batch_size: int,
                    device: torch.device) -> torch.Tensor:
@@ -133,9 +167,7 @@ def modes(ctx: EvalContext) -> dict[str, MetricValue]:
         )
     path = weights_path()
     net = load_digits_net(path)[0].to(ctx.device)
-    images = generate_uint8(ctx.generator, ctx.cfg.train.noise_dim, ctx.n_gen,
-                            ctx.cfg.eval.batch_size, ctx.device)
-    covered, kl = count_modes(images, net)
+    covered, kl = count_modes(ctx.fake_uint8(), net)
     protocol = {
         "extractor": DIGITS_CNN, "weights_sha256": file_sha256(path), "n_gen": ctx.n_gen, "n_real": None,
         "real_split": None, "dataset": ctx.cfg.data.name, "resolution": ctx.cfg.data.resolution,
@@ -147,15 +179,18 @@ def modes(ctx: EvalContext) -> dict[str, MetricValue]:
     }
 
 
-def evaluate(generator: nn.Module, cfg: RunConfig, n_gen: int, n_real: int,
+def evaluate(generator: fidelity.Fakes, cfg: RunConfig, n_gen: int, n_real: int,
              device: torch.device | str, metrics: list[str] | None = None) -> dict[str, MetricValue]:
-    """Evaluate ``generator`` (the EMA generator) with ``metrics`` (default ``cfg.eval.metrics``).
+    """Evaluate ``generator`` (the EMA generator, or a data set of ``n_gen`` uint8 images
+    ``(3, R, R)``) with ``metrics`` (default ``cfg.eval.metrics``).
 
     Returns ``{metric: {"value": float, "std": float | None, "protocol": {...}}}``.
 
     Raises:
         ConfigError: unknown metric or extractor; DataError: missing weights or data.
     """
+    if not isinstance(generator, nn.Module) and len(generator) != n_gen:
+        raise ValueError(f"n_gen={n_gen} but {len(generator)} images were given")
     names = list(metrics if metrics is not None else cfg.eval.metrics)
     fns = [METRICS.get(name) for name in names]  # unknown names fail before any work
     ctx = EvalContext(generator, cfg, n_gen, n_real, device, names)

@@ -1,5 +1,6 @@
-"""Feature extractors for FID/KID: the torch-fidelity name, where the weights come from, the
-feature layer and whether values are comparable with published numbers (``standard``).
+"""Feature extractors of the metrics: the torch-fidelity name, where the weights come from, the
+feature layer (FID, KID, precision/recall), the classifier logits (Inception Score) and whether
+values are comparable with published numbers (``standard``).
 
 Registry keys use ``_`` (ladabench registry names are ``[a-z0-9_]+``); configs and protocol stamps
 use torch-fidelity's names (``inception-v3-compat``, ``digits-cnn``).
@@ -23,13 +24,15 @@ class Extractor:
 
     Attributes:
         name: torch-fidelity ``feature_extractor`` name.
-        feature_layer: the layer FID and KID use.
+        feature_layer: the layer FID, KID and precision/recall use.
+        logits_layer: the classifier's logits, whose softmax the Inception Score uses.
         standard: True only for the extractor published FIDs use (TF-Inception).
         weights: ``EvalConfig -> Path`` of the weights file (raises DataError when unavailable).
     """
 
     name: str
     feature_layer: str
+    logits_layer: str
     standard: bool
     weights: Callable[[EvalConfig], Path]
 
@@ -60,6 +63,7 @@ register_extractor(
     Extractor(
         name="inception-v3-compat",
         feature_layer="2048",
+        logits_layer="logits_unbiased",
         standard=True,
         weights=lambda ecfg: find_inception_weights(ecfg.inception_weights),
     )
@@ -68,6 +72,7 @@ register_extractor(
     Extractor(
         name=digits_cnn.NAME,
         feature_layer=digits_cnn.FEATURE_LAYER,
+        logits_layer=digits_cnn.LOGITS_LAYER,
         standard=False,
         weights=lambda ecfg: digits_cnn.weights_path(),
     )

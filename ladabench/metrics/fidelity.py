@@ -1,4 +1,5 @@
-"""FID and KID through ``torch_fidelity.calculate_metrics``, images fed in memory.
+"""FID, KID, Inception Score and precision/recall through ``torch_fidelity.calculate_metrics``,
+images fed in memory, features extracted once for all of them.
 
 Generated images come straight from the generator (no PNG round trip): a
 ``GenerativeModelBase`` wrapper turns ``G(z)`` into uint8 like the reference's
@@ -32,8 +33,16 @@ NOISE_SEED = 2020
 REAL_SEED = 0
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000
+#: Inception Score splits (torch-fidelity's and the original IS code's 10)
+ISC_SPLITS = 10
+#: improved precision/recall (Kynkäänniemi et al. 2019): k of the k-NN radii
+PRC_NEIGHBORHOOD = 3
 FID_KEY = torch_fidelity.KEY_METRIC_FID
 KID_KEY, KID_STD_KEY = torch_fidelity.KEY_METRIC_KID_MEAN, torch_fidelity.KEY_METRIC_KID_STD
+ISC_KEY, ISC_STD_KEY = torch_fidelity.KEY_METRIC_ISC_MEAN, torch_fidelity.KEY_METRIC_ISC_STD
+PRECISION_KEY, RECALL_KEY = torch_fidelity.KEY_METRIC_PRECISION, torch_fidelity.KEY_METRIC_RECALL
+#: the metrics computed by torch-fidelity (ladabench's names are its ``calculate_metrics`` flags)
+FIDELITY_METRICS = ("fid", "kid", "isc", "prc")
 LIBRARY = f"torch-fidelity {torch_fidelity.__version__}"
 
 log = logging.getLogger(__name__)
@@ -121,19 +130,23 @@ def kid_subset_size(n_gen: int, n_real: int) -> int:
 
 
 def fidelity_kwargs(
-    extractor: Extractor, weights: Path, *, fid: bool, kid: bool, n_gen: int, n_real: int,
+    extractor: Extractor, weights: Path, *, metrics: set[str], n_gen: int, n_real: int,
     batch_size: int, cuda: bool,
 ) -> dict:
-    """The ``calculate_metrics`` options every ladabench FID/KID call uses (inputs excluded)."""
+    """The ``calculate_metrics`` options of every ladabench call (inputs excluded) computing
+    ``metrics`` (names of :data:`FIDELITY_METRICS`)."""
     return dict(
-        fid=fid,
-        kid=kid,
+        **{name: name in metrics for name in FIDELITY_METRICS},
         feature_extractor=extractor.name,
         feature_extractor_weights_path=str(weights),
         feature_layer_fid=extractor.feature_layer,
         feature_layer_kid=extractor.feature_layer,
+        feature_layer_prc=extractor.feature_layer,
+        feature_layer_isc=extractor.logits_layer,
         kid_subsets=KID_SUBSETS,
         kid_subset_size=kid_subset_size(n_gen, n_real),
+        isc_splits=ISC_SPLITS,
+        prc_neighborhood=PRC_NEIGHBORHOOD,
         batch_size=batch_size,
         cuda=cuda,
         rng_seed=NOISE_SEED,
@@ -143,25 +156,50 @@ def fidelity_kwargs(
     )
 
 
-def compute_fid_kid(
-    generator: nn.Module, noise_dim: int, real: RealSet, *, n_gen: int, extractor: Extractor,
-    weights: Path, device: torch.device, batch_size: int, fid: bool, kid: bool,
+class ImageTensor(Dataset):
+    """uint8 images ``(n, 3, R, R)`` as a data set of ``(3, R, R)`` items (torch-fidelity input)."""
+
+    def __init__(self, images: torch.Tensor) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1] != 3:
+            raise ValueError(
+                f"expected uint8 (n, 3, R, R), got {images.dtype} {tuple(images.shape)}")
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.images[i]
+
+
+#: what is scored: a generator (``n_gen`` images from torch-fidelity's noise) or uint8 images
+Fakes = nn.Module | Dataset
+
+
+def fake_input(fakes: Fakes, noise_dim: int, n_gen: int) -> dict:
+    """torch-fidelity's ``input1`` options for ``fakes``."""
+    if isinstance(fakes, nn.Module):
+        return {"input1": GeneratorImages(fakes, noise_dim), "input1_model_num_samples": n_gen}
+    return {"input1": fakes}
+
+
+def compute_fidelity(
+    fakes: Fakes, noise_dim: int, real: RealSet, *, n_gen: int, extractor: Extractor,
+    weights: Path, device: torch.device, batch_size: int, metrics: set[str],
 ) -> dict[str, float]:
-    """torch-fidelity's result dict for ``n_gen`` images of ``generator`` against ``real``."""
+    """torch-fidelity's result dict for ``n_gen`` images of ``fakes`` against ``real``."""
     cache_root = fidelity_cache_dir()
     stat_file = cache_root / f"{real.cache_name}-{extractor.name}-features-{extractor.feature_layer}.pt"
     log.info("real features %s: %s", "cache hit" if stat_file.is_file() else "cache miss", real.cache_name)
     cuda = device.type == "cuda"
-    kwargs = fidelity_kwargs(
-        extractor, weights, fid=fid, kid=kid, n_gen=n_gen, n_real=real.n, batch_size=batch_size, cuda=cuda
-    )
-    with eval_mode(generator), torch.cuda.device(device) if cuda else nullcontext():
+    kwargs = fidelity_kwargs(extractor, weights, metrics=metrics, n_gen=n_gen, n_real=real.n,
+                             batch_size=batch_size, cuda=cuda)
+    mode = eval_mode(fakes) if isinstance(fakes, nn.Module) else nullcontext()
+    with mode, torch.cuda.device(device) if cuda else nullcontext():
         return torch_fidelity.calculate_metrics(
-            input1=GeneratorImages(generator, noise_dim),
-            input1_model_num_samples=n_gen,
+            **fake_input(fakes, noise_dim, n_gen),
             input2=real.images,
             input2_cache_name=real.cache_name,
             cache_root=str(cache_root),
             **kwargs,
         )
-

@@ -57,12 +57,14 @@ class CostRow:
 COST_ROWS = {
     "params": CostRow("#Params", "params_G", 1e-6, "M"),
     "macs": CostRow("FLOPs", "macs_G", 1e-9, "B"),
-    "images": CostRow("#Images", "best/fid/images_seen", 1e-6, "M"),
+    "images": CostRow("#Images", "final/fid/images_seen", 1e-6, "M"),
 }
 TEXT_ROWS = {"gpus": ("GPUs", "prov.device_name")}
 CONVENTIONS = ("#Params = generator only, trainable (the paper truncates to whole millions); "
                "FLOPs = MACs of one generator forward for one image (fvcore convention); "
-               "#Images = real images shown to D up to the best checkpoint.")
+               "#Images = real images shown to D up to the checkpoint whose FID is shown "
+               "(the one the protocol selects: best.pt, the best in-training FID, else the last "
+               "EMA generator).")
 
 
 @dataclass
@@ -142,7 +144,9 @@ def _metric_cell(c: Comparison, pub: float, stated: dict, metric: str, runs: pd.
         if not diff:
             s = Stat.of(list(group[col]))
             c.ours = f"{s.mean:.2f}" + (f" ± {s.std:.2f}" if s.std is not None else "")
-            c.ours += f" (n = {s.n})"
+            checkpoints = ", ".join(
+                sorted(group["selected_checkpoint"].dropna().astype(str).unique()))
+            c.ours += f" (n = {s.n}; {checkpoints or 'checkpoint unknown'})"
             c.delta, c.state = f"{s.mean - pub:+.2f}", "compared"
             return
         diffs.append(f"{group[col].mean():.2f} ({'; '.join(diff)})")

@@ -18,7 +18,7 @@ import ladabench
 from ladabench.core.errors import DataError
 from ladabench.core.io import write_text
 from ladabench.core.schema import load_yaml
-from ladabench.report import figures, published, scaling, tables
+from ladabench.report import figures, published, scaling, significance, tables
 from ladabench.report.exports import write_exports
 from ladabench.results import Results, load_results
 
@@ -74,15 +74,25 @@ def _provenance(runs: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _fid_text(r: pd.Series, which: str, pids: dict[str, str]) -> str:
+    """``3.29 (P1) · best.pt at 66.6M``: a run's FID of one summary section, with the
+    checkpoint it was scored from and its images seen."""
+    fid = r.get(f"{which}/fid")
+    if fid is None or pd.isna(fid):
+        return "—"
+    images = r.get(f"{which}/fid/images_seen")
+    at = "" if images is None or pd.isna(images) else f" at {tables.format_value(images, 'si')}"
+    checkpoint = r.get("selected_checkpoint") if which == "final" else "last EMA"
+    return f"{fid:.2f} ({pids.get(r[f'{which}/fid/protocol'], '?')}) · {checkpoint}{at}"
+
+
 def _run_rows(runs: pd.DataFrame, pids: dict[str, str]) -> list[dict]:
     rows = []
     for _, r in runs.sort_values(["suite", "variant", "seed"], na_position="last").iterrows():
-        fid = r.get("final/fid")
-        fid_text = "—" if fid is None or pd.isna(fid) else (
-            f"{fid:.2f} ({pids.get(r['final/fid/protocol'], '?')})")
         rows.append({k: r.get(k) for k in ("run_id", "suite", "variant", "seed", "status",
                                            "images_seen", "problem", "error")}
-                    | {"fid": fid_text})
+                    | {"fid": _fid_text(r, "final", pids),
+                       "fid_last": _fid_text(r, "final_last", pids)})
     return rows
 
 
@@ -149,6 +159,8 @@ def render_report(inputs: list[str | Path], output: str | Path | None = None,
     out = Path(output) if output else default_output(roots)
     context = build_context(results, Path(published_dir))
     suite_tables = context["suite_tables"]
+    context["significance"] = {t.suite: significance.fid_differences(t) for t in suite_tables}
+    context["significance_method"] = significance.METHOD
     exports = write_exports(out, results, suite_tables)
     context["exports"] = {k: f"{p.parent.name}/{p.name}" for k, p in exports.items()}
     html = _environment().get_template("report.html.j2").render(**context)

@@ -42,7 +42,11 @@ COST_COLUMNS = (
     Column("wall_time", "wall time", "wall_time_s", "duration", 1.0),
 )
 #: display of metric values: (label, format, scale); others use the metric name and 4 digits
-METRIC_DISPLAY = {"fid": ("FID", "{:.2f}", 1.0), "kid": ("KID", "{:,.1f}", 1.0)}
+METRIC_DISPLAY = {"fid": ("FID", "{:.2f}", 1.0), "kid": ("KID", "{:,.1f}", 1.0),
+                  "is": ("IS", "{:.2f}", 1.0), "precision": ("precision", "{:.3f}", 1.0),
+                  "recall": ("recall", "{:.3f}", 1.0), "modes": ("modes", "{:.0f}", 1.0)}
+#: metrics where a larger value is better (the others: lower is better)
+HIGHER_IS_BETTER = {"is", "precision", "recall", "modes"}
 #: published KIDs (standard Inception protocol) are quoted ×10³
 STANDARD_KID = ("KID ×10³", "{:.2f}", 1e3)
 _SI = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
@@ -114,7 +118,10 @@ class SuiteTable:
 
 def protocol_ids(results: Results) -> dict[str, str]:
     """Protocol key → short label ``P1``, ``P2``, … (order of first use: final values first)."""
-    order = list(results.metrics.sort_values("which", ascending=False)["protocol"])
+    rank = {"final": 0, "final_last": 1, "best": 2}
+    m = results.metrics
+    first = m["which"].map(lambda w: rank.get(w, 3)).argsort(kind="stable")
+    order = list(m.iloc[first]["protocol"])
     order += list(results.evals["protocol"])
     ids: dict[str, str] = {}
     for key in order:
@@ -122,17 +129,40 @@ def protocol_ids(results: Results) -> dict[str, str]:
     return ids
 
 
+#: images seen at the checkpoint the final values were scored from (best.pt or the last EMA)
+SELECTED_IMAGES = Column("selected_images", "images at scored checkpoint",
+                         "selected_images_seen", "si", 1.0, None)
+#: metric columns of the results table: the selected checkpoint's values, then the last EMA
+#: generator's where some run selected an earlier checkpoint (best.pt)
+METRIC_SECTIONS = {"final": "", "final_last": " (last EMA)"}
+
+
+def _selected_earlier(runs: pd.DataFrame) -> bool:
+    """Some run's final values come from an earlier checkpoint than its last EMA generator."""
+    if "selected_images_seen" not in runs:
+        return False
+    return bool((runs["selected_images_seen"] < runs["images_seen"]).any())
+
+
 def metric_columns(runs: pd.DataFrame, pids: dict[str, str],
                    protocols: dict[str, dict]) -> list[Column]:
-    """One column per (final metric, protocol) found among ``runs``."""
+    """One column per (final metric, protocol) found among ``runs``; the same for the last EMA
+    generator when some run's selected checkpoint is an earlier one."""
     cols = []
+    sections = METRIC_SECTIONS if _selected_earlier(runs) else {"final": ""}
     metric_names = sorted({c.split("/")[1] for c in runs.columns
                            if c.startswith("final/") and c.count("/") == 1})
-    for metric in metric_names:
-        for key in sorted(runs[f"final/{metric}/protocol"].dropna().unique(), key=pids.get):
-            label, fmt, scale = metric_display(metric, protocols.get(key, {}))
-            cols.append(Column(f"final/{metric}@{key}", f"{label} · {pids[key]}",
-                               f"final/{metric}", fmt, scale))
+    if metric_names:
+        cols.append(SELECTED_IMAGES)
+    for which, suffix in sections.items():
+        for metric in metric_names:
+            if f"{which}/{metric}/protocol" not in runs:
+                continue
+            for key in sorted(runs[f"{which}/{metric}/protocol"].dropna().unique(), key=pids.get):
+                label, fmt, scale = metric_display(metric, protocols.get(key, {}))
+                cols.append(Column(f"{which}/{metric}@{key}", f"{label}{suffix} · {pids[key]}",
+                                   f"{which}/{metric}", fmt, scale,
+                                   metric not in HIGHER_IS_BETTER))
     return cols
 
 

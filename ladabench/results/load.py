@@ -28,6 +28,9 @@ CORRUPT = "corrupt"
 #: config keys that do not define the experiment: runs differing only here form one group
 NON_EXPERIMENT_KEYS = {"name", "suite", "train.seed", *(".".join(k) for k in MACHINE_KEYS)}
 SEED_TOKEN = r"(^|-)seed\d+(?=-|$)"
+#: summary.json metric sections (contract 3): the selected checkpoint's final values, the last
+#: EMA generator's, and the best in-training ones
+SUMMARY_METRICS = ("final", "final_last", "best")
 SUMMARY_SCALARS = ("step", "images_seen", "wall_time_s", "train_macs_total", "img_per_s",
                    "peak_memory_bytes", "error", "config_hash", "train_seconds",
                    "train_cpu_seconds", "stopped_by")
@@ -50,10 +53,11 @@ class RunData:
 class Results:
     """Everything the report needs, as data frames keyed by ``run_id``.
 
-    ``runs``: one row per run; ``metrics``: final/best values (long form, one row per run,
-    ``which`` ∈ {final, best} and metric); ``train``: the ``train`` lines of metrics.jsonl;
-    ``evals``: the ``eval`` lines (long form, one row per metric); ``events``: the ``event``
-    lines; ``protocols``: protocol key → protocol dict.
+    ``runs``: one row per run; ``metrics``: metric values (long form, one row per run,
+    ``which`` ∈ {final, final_last, best, scores} and metric, with the checkpoint scored);
+    ``train``: the ``train`` lines of metrics.jsonl; ``evals``: the ``eval`` lines (long form,
+    one row per metric); ``events``: the ``event`` lines; ``protocols``: protocol key →
+    protocol dict.
     """
 
     roots: list[Path]
@@ -112,7 +116,7 @@ def _check_summary(summary: dict, problems: list[str]) -> bool:
         problems.append(f"summary.json: status: expected one of {', '.join(STATUSES)}, "
                         f"got {summary.get('status')!r}")
         return False
-    for which in ("final", "best"):
+    for which in SUMMARY_METRICS:
         for metric, entry in (summary.get(which) or {}).items():
             if not isinstance(entry, dict) or not isinstance(entry.get("value"), (int, float)):
                 problems.append(f"summary.json: {which}.{metric}.value: expected a number")
@@ -193,27 +197,49 @@ def _run_row(run: RunData) -> dict[str, Any]:
     for part in ("params", "macs"):
         for net in ("G", "D"):
             row[f"{part}_{net}"] = (s.get(part) or {}).get(net)
-    for which in ("final", "best"):
+    for which in SUMMARY_METRICS:
         for metric, e in (s.get(which) or {}).items():
             row[f"{which}/{metric}"] = e["value"]
             row[f"{which}/{metric}/std"] = e.get("std")
             row[f"{which}/{metric}/protocol"] = protocol_id(e.get("protocol"))
             row[f"{which}/{metric}/images_seen"] = e.get("images_seen")
+    row.update(selected_checkpoint(s.get("final") or {}))
     row.update({f"cfg.{k}": v for k, v in cfg.items()})
     row.update({f"prov.{k}": v for k, v in flatten(run.provenance).items()})
     return row
 
 
+def selected_checkpoint(final: dict) -> dict[str, Any]:
+    """``selected_checkpoint`` (the file the final values were scored from; summaries written
+    before it was recorded scored the last EMA generator: ``last.pt``) and
+    ``selected_images_seen``; None without final values."""
+    entry = next(iter(final.values()), None)
+    if entry is None:
+        return {"selected_checkpoint": None, "selected_images_seen": None}
+    return {"selected_checkpoint": entry.get("checkpoint") or "last.pt",
+            "selected_images_seen": entry.get("images_seen")}
+
+
+def _metric_rows(run_id: str, summary: dict, protocols: dict[str, dict]) -> list[dict]:
+    """Long-form rows of the summary's metric sections and of ``scores`` (``ladabench eval``)."""
+    entries = [(which, metric, e) for which in SUMMARY_METRICS
+               for metric, e in (summary.get(which) or {}).items()]
+    scores = summary.get("scores") or {}
+    entries += [("scores", metric, e) for metric, by_protocol in scores.items()
+                for e in by_protocol.values() if isinstance(e, dict)]
+    rows = []
+    for which, metric, e in entries:
+        key = protocol_id(e.get("protocol"))
+        protocols.setdefault(key, e.get("protocol") or {})
+        rows.append({"run_id": run_id, "which": which, "metric": metric, "value": e.get("value"),
+                     "std": e.get("std"), "protocol": key, "images_seen": e.get("images_seen"),
+                     "checkpoint": e.get("checkpoint")})
+    return rows
+
+
 def _long_tables(run: RunData, run_id: str, protocols: dict[str, dict]):
     """(metrics rows, train rows, eval rows, event rows) of one run."""
-    metrics, train, evals, events = [], [], [], []
-    for which in ("final", "best"):
-        for metric, e in (run.summary.get(which) or {}).items():
-            key = protocol_id(e.get("protocol"))
-            protocols.setdefault(key, e.get("protocol") or {})
-            metrics.append({"run_id": run_id, "which": which, "metric": metric,
-                            "value": e["value"], "std": e.get("std"), "protocol": key,
-                            "images_seen": e.get("images_seen")})
+    metrics, train, evals, events = _metric_rows(run_id, run.summary, protocols), [], [], []
     for r in run.records:
         base = {"run_id": run_id, **{k: r.get(k) for k in ("step", "images_seen", "wall_time_s")}}
         if r.get("kind") == "train":
@@ -272,7 +298,8 @@ def load_results(roots: Iterable[str | Path]) -> Results:
     runs = pd.DataFrame(rows)
     if not runs.empty:
         runs["variant"] = label_variants(runs)
-    cols = {"metrics": ["run_id", "which", "metric", "value", "std", "protocol", "images_seen"],
+    cols = {"metrics": ["run_id", "which", "metric", "value", "std", "protocol", "images_seen",
+                        "checkpoint"],
             "train": ["run_id", "step", "images_seen", "wall_time_s"],
             "evals": ["run_id", "step", "images_seen", "wall_time_s", "metric", "value", "std",
                       "protocol"],

@@ -26,6 +26,7 @@ from ladabench.core.io import DiskFullError, append_jsonl
 from ladabench.core.rundir import (
     FINISHED, RunDir, RunLock, new_summary, read_summary, write_provenance, write_summary,
 )
+from ladabench.train.final import evaluate_generator, final_scores
 from ladabench.train.loop import Trainer
 from ladabench.train.session import start_session
 from ladabench.train.signals import StopSignals
@@ -48,7 +49,7 @@ def costs(trainer: Trainer) -> dict:
 
 def evaluator(cfg: RunConfig, trainer: Trainer) -> Callable[[int], dict] | None:
     """In-training evaluation of the EMA generator (None when disabled); tracks the best FID."""
-    if not cfg.eval.metrics or (cfg.eval.every_images == 0 and not cfg.eval.at_images):
+    if not cfg.eval.metrics or (cfg.eval.period_images(1) == 0 and not cfg.eval.at_images):
         return None
 
     def on_eval(images_seen: int) -> dict:
@@ -69,12 +70,8 @@ def evaluator(cfg: RunConfig, trainer: Trainer) -> Callable[[int], dict] | None:
 
 def evaluate_ema(trainer: Trainer, n_gen: int, n_real: int) -> dict:
     """Metrics of the EMA generator; the training RNG streams are left untouched."""
-    from ladabench.metrics import evaluate
-
-    dev = trainer.device
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []), \
-            trainer.memory.excluded():
-        return evaluate(trainer.s.G_ema, trainer.cfg, n_gen=n_gen, n_real=n_real, device=dev)
+    with trainer.memory.excluded():
+        return evaluate_generator(trainer.s.G_ema, trainer.cfg, n_gen, n_real, trainer.device)
 
 
 def _finish(summary: dict, trainer: Trainer, status: str, stopped_by: str | None) -> None:
@@ -126,8 +123,9 @@ def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: Ru
     trainer.on_checkpoint = _checkpoint_recorder(summary, trainer, rd)
     status = trainer.train(should_stop, evaluator(cfg, trainer))
     if status == "finished" and cfg.eval.metrics:
-        results = evaluate_ema(trainer, cfg.eval.final_n_gen, cfg.eval.final_n_real)
-        summary["final"] = {k: {**v, "images_seen": trainer.images_seen} for k, v in results.items()}
+        with trainer.memory.excluded():
+            summary.update(final_scores(trainer.s.G_ema, trainer.images_seen, cfg, rd,
+                                        trainer.device))
     return status
 
 

@@ -1,6 +1,7 @@
 """The training loop: schedules only (the maths is in ``steps.py``). Progress is counted in
 images shown to D (iterations × batch, docs/paper.md §8.8); logging, samples, evaluation and
-checkpoints fire when the images seen cross a multiple of their ``*_every_images``.
+checkpoints fire when the images seen cross a multiple of their ``*_every_images`` (evaluation:
+``eval.every_images`` or ``eval.every_iterations`` × batch).
 
 ``train.time_budget_s`` ends the schedule early once the training steps (not evaluations,
 samples or checkpoints) have taken that long, in wall-clock or process CPU seconds
@@ -241,7 +242,8 @@ class Trainer:
         stop = should_stop is not None and should_stop()
         ckpt = self.crossed(t.checkpoint_every_images) or last or stop
         sample = self.crossed(t.sample_every_images) or last
-        evaluate = on_eval is not None and (self.crossed(self.cfg.eval.every_images)
+        period = self.cfg.eval.period_images(t.batch_size)
+        evaluate = on_eval is not None and (self.crossed(period)
                                             or self.crossed_point(self.cfg.eval.at_images))
         if not (self.crossed(t.log_every_images) or ckpt or sample or evaluate):
             return None

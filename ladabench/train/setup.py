@@ -103,16 +103,25 @@ def build_models(cfg: RunConfig, device: torch.device) -> tuple[nn.Module, nn.Mo
     return G, D
 
 
+def fresh_generator(cfg: RunConfig, device: torch.device) -> nn.Module:
+    """A second generator with its own initial weights (drawn after G's and D's, so those are
+    the same as with ``ema_start: copy``), in G's memory format."""
+    from ladabench.models import build_generator
+
+    G = build_generator(cfg.model, cfg.train.noise_dim).to(device)
+    return G.to(memory_format=torch.channels_last) if cfg.train.channels_last else G
+
+
 def build_setup(cfg: RunConfig, device: torch.device, dataset=None) -> TrainSetup:
     """Seed, build G, D, the EMA copy, the optimisers and the data set (``dataset`` overrides)."""
     t = cfg.train
     seed_everything(t)
     set_fp32_precision(t, device)
     G, D = build_models(cfg, device)
-    G_ema = make_ema(G)
+    G_ema = make_ema(G, fresh_generator(cfg, device) if t.ema_start == "fresh" else None)
     opt_G = make_adam(G.parameters(), t.g_lr, t)
     opt_D = make_adam(D.parameters(), t.d_lr, t)
-    ema = EMAUpdater(G_ema, G, t.ema_decay)
+    ema = EMAUpdater(G_ema, G, t.ema_decay, t.ema_buffers)
     models = Models(G, D, opt_G, opt_D, ema.update)
     if t.compile:
         models = Models(torch.compile(G), torch.compile(D), opt_G, opt_D, ema.update, D_r1=D)

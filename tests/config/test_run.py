@@ -121,3 +121,23 @@ def test_diffaug_is_a_list_of_known_policies_written_as_the_reference_string():
     none = RunConfig.model_validate({"name": "x", "train": {"diffaug": []}})
     assert none.train.diffaug == () and none.to_dict()["train"]["diffaug"] == ""
     assert set(get_args(DiffAugPolicy)) == set(POLICIES)  # the schema knows what is implemented
+
+
+def test_an_iteration_schedule_replaces_the_image_schedule_and_both_are_refused(tmp_path):
+    cfg = load_run_config(write(tmp_path, "train:\n  batch_size: 128\neval:\n  every_iterations: 500\n"))
+    assert cfg.eval.every_images == 0 and cfg.eval.period_images(cfg.train.batch_size) == 64_000
+    assert RunConfig().eval.period_images(128) == 2_560_000
+    p = write(tmp_path, "eval:\n  every_iterations: 500\n  every_images: 64000\n")
+    with pytest.raises(ConfigErrors) as e:
+        load_run_config(p)
+    (problem,) = e.value.problems
+    assert problem.key == "eval" and "exclusive" in str(problem)
+    stored = load_run_config(write(tmp_path, "eval:\n  every_iterations: 500\n  every_images: 0\n"))
+    assert stored.eval == cfg.eval  # a stored config (both keys written) reads back the same
+
+
+def test_ema_options_default_to_averaged_buffers_and_a_copied_start(tmp_path):
+    assert (RunConfig().train.ema_buffers, RunConfig().train.ema_start) == ("average", "copy")
+    with pytest.raises(ConfigErrors) as e:
+        load_run_config(write(tmp_path, "train:\n  ema_start: random\n"))
+    assert [p.key for p in e.value.problems] == ["train.ema_start"]

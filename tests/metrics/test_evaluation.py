@@ -11,11 +11,11 @@ CONTRACT_4_KEYS = {"metric", "extractor", "weights_sha256", "n_gen", "n_real", "
 
 
 def test_registered_metrics():
-    assert list_metrics() == ["fid", "kid", "modes"]
+    assert list_metrics() == ["fid", "isc", "kid", "modes", "prc"]
 
 
 def test_unknown_metric_fails_before_any_work(make_cfg, generators):
-    with pytest.raises(RegistryError, match=r"unknown metric 'fdi' \(did you mean 'fid'\?\); available: fid, kid, modes"):
+    with pytest.raises(RegistryError, match=r"unknown metric 'fdi' \(did you mean 'fid'\?\); available: fid, isc, kid, modes, prc"):
         evaluate(generators[1](), make_cfg(), 10, 10, "cpu", metrics=["fdi"])
 
 

@@ -46,7 +46,10 @@ def test_cifar10_comparison_on_fixture_results(tables, fixture_results):
     rows = compare(tables["CIFAR-10 32×32"], fixture_results).rows
     by = {(c.model, c.row): c for c in rows}
     fid = by[("LadaGAN", "FID")]
-    assert (fid.state, fid.ours, fid.delta) == ("compared", "3.30 ± 0.20 (n = 3)", "+0.01")
+    assert (fid.state, fid.ours, fid.delta) == ("compared", "3.30 ± 0.20 (n = 3; best.pt)", "+0.01")
+    # #Images of the same checkpoint as the FID (best.pt at 768k), not of the last step
+    images = by[("LadaGAN", "#Images")]
+    assert (images.ours, images.state) == ("0.768M", "compared")
     params = by[("LadaGAN", "#Params")]
     assert (params.ours, params.delta) == ("19.9M", "+0.902M")  # 19,901,647 vs "19M"
     assert by[("LadaGAN", "GPUs")].ours == "CPU Test (2 threads)"

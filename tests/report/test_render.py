@@ -150,3 +150,10 @@ def test_unreadable_sample_image_is_reported_not_embedded(results_root, tmp_path
     finally:
         bad.unlink()
     assert "grid_999999999999.png: unreadable image" in html
+
+
+def test_runs_show_the_scored_checkpoint_and_the_last_ema_fid(rendered):
+    _, html = rendered
+    assert "final FID · scored checkpoint" in html and "FID of the last EMA generator" in html
+    assert "3.10 (P1) · best.pt at 768k" in html and "3.50 (P1) · last EMA at 1.02M" in html
+    assert "21.00 (P3) · last.pt at 1.02M" in html  # a summary without a recorded checkpoint

@@ -127,3 +127,32 @@ def test_kid_is_scaled_by_10_3_only_under_the_standard_protocol():
     digits_kid = {**P_DIGITS, "metric": "kid"}
     label, fmt, scale = metric_display("kid", digits_kid)
     assert (label, scale) == ("KID", 1.0) and format_value(883.00387, fmt) == "883.0"
+
+
+def test_selected_checkpoint_and_last_ema_columns_are_labelled(bench):
+    tables, pids = bench
+    t = tables["bench"]
+    pid = protocol_id(P_FINAL)
+    labels = {c.key: c.label for c in t.columns}
+    assert labels[f"final/fid@{pid}"] == f"FID · {pids[pid]}"
+    assert labels[f"final_last/fid@{pid}"] == f"FID (last EMA) · {pids[pid]}"
+    lada = _row(t, "g_attention=lada, d_attention=lada")["cells"]
+    assert lada[f"final_last/fid@{pid}"].text == "3.70 ± 0.20"  # the last EMA: 0.4 higher
+    assert lada["selected_images"].text == "768k ± 0"  # best.pt, not the last step (1.02M)
+    digits = tables["digits"]  # final values only from the last EMA: no second column
+    assert not any(c.key.startswith("final_last/") for c in digits.columns)
+
+
+def test_higher_is_better_metrics_mark_the_largest_value(tmp_path):
+    root = make_results(tmp_path)
+    for path, recall in zip(sorted((root / "bench").glob("*-seed0-*/summary.json")), (0.4, 0.6)):
+        summary = json.loads(path.read_text())
+        summary["final"]["recall"] = {"value": recall, "std": None,
+                                      "protocol": {**P_FINAL, "metric": "recall"}}
+        path.write_text(json.dumps(summary))
+    results = load_results([root / "bench"])
+    (t,) = suite_tables(results, protocol_ids(results))
+    key = next(c.key for c in t.columns if c.key.startswith("final/recall@"))
+    cells = [r["cells"][key] for r in t.rows if r["cells"][key].stat]
+    assert [(c.stat.mean, c.best) for c in cells] == [(0.4, False), (0.6, True)] or \
+        [(c.stat.mean, c.best) for c in cells] == [(0.6, True), (0.4, False)]

@@ -50,6 +50,14 @@ def test_summary_numbers_params_macs_and_config_columns(results):
     assert row["cfg.data.name"] == "cifar10" and row["cfg.train.seed"] == 0
     assert row["prov.git.commit"] == "c0ffee1" and row["prov.device"] == "cpu"
     assert row["final/fid/protocol"] == protocol_id(P_FINAL)
+    assert (row["selected_checkpoint"], row["selected_images_seen"]) == ("best.pt", 768_000)
+    assert (row["final_last/fid"], row["final_last/fid/images_seen"]) == (3.5, 1_024_000)
+    old = _run(results, "digits", "lada", 0)  # final values without a recorded checkpoint
+    assert (old["selected_checkpoint"], old["selected_images_seen"]) == ("last.pt", 1_024_000)
+    m = results.metrics
+    lada0 = m[m["run_id"] == row["run_id"]].set_index(["which", "metric"])
+    assert lada0.loc[("final", "fid"), "checkpoint"] == "best.pt"
+    assert lada0.loc[("final_last", "fid"), "checkpoint"] == "last.pt"
 
 
 def test_runs_differing_only_in_seed_and_name_share_a_group(results):

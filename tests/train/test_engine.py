@@ -182,11 +182,13 @@ def test_in_training_eval_keeps_the_best_fid_and_leaves_training_untouched(refer
     """Evaluations (every 10 steps here) use forked RNG: the trained state equals the reference."""
     import ladabench.metrics
 
-    values = iter([5.0, 3.0, 4.0, 6.0, 2.5])  # 4 in-training evals, then the final one
+    values = iter([5.0, 3.0, 4.0, 6.0, 2.5, 2.8])  # 4 in-training evals, last EMA, best.pt
+    scored = []
 
     def fake_evaluate(generator, cfg, n_gen, n_real, device):
         torch.randn(100)  # draws from the global RNG, as a real evaluation does
         assert not generator.training and (n_gen, n_real) in ((7, 9), (11, 13))
+        scored.append({k: t.clone() for k, t in generator.state_dict().items()})
         return {"fid": {"value": next(values), "std": None, "protocol": {"n_gen": n_gen}}}
 
     monkeypatch.setattr(ladabench.metrics, "evaluate", fake_evaluate)
@@ -199,10 +201,52 @@ def test_in_training_eval_keeps_the_best_fid_and_leaves_training_untouched(refer
         (80, 5.0), (160, 3.0), (240, 4.0), (320, 6.0)]
     assert summary["best"]["fid"]["value"] == 3.0 and summary["best"]["fid"]["images_seen"] == 160
     assert load_checkpoint(tmp_path / "checkpoints/best.pt")["images_seen"] == 160
-    assert summary["final"]["fid"] == {"value": 2.5, "std": None, "protocol": {"n_gen": 11},
-                                       "images_seen": 320}
+    # the final protocol scores the selected checkpoint (best.pt) and the last EMA generator
+    assert summary["final"]["fid"] == {"value": 2.8, "std": None, "protocol": {"n_gen": 11},
+                                       "images_seen": 160, "checkpoint": "best.pt"}
+    assert summary["final_last"]["fid"] == {"value": 2.5, "std": None, "protocol": {"n_gen": 11},
+                                            "images_seen": 320, "checkpoint": "last.pt"}
+    best, last = (load_checkpoint(tmp_path / f"checkpoints/{n}.pt") for n in ("best", "last"))
+    assert all(torch.equal(t, best["G_ema"][k]) for k, t in scored[-1].items())
+    assert all(torch.equal(t, last["G_ema"][k]) for k, t in scored[-2].items())
+    assert not all(torch.equal(t, last["G_ema"][k]) for k, t in scored[-1].items())
     _assert_same_state(load_checkpoint(tmp_path / "checkpoints/last.pt"),
                        load_checkpoint(reference[0] / "checkpoints/last.pt"))
+
+
+def test_an_iteration_schedule_evaluates_every_k_steps_and_a_best_last_step_is_scored_once(
+        tmp_path, monkeypatch):
+    import ladabench.metrics
+
+    values = iter([4.0, 3.0, 2.0])  # evaluations at steps 20 and 40, then one final score
+
+    def fake_evaluate(generator, cfg, n_gen, n_real, device):
+        return {"fid": {"value": next(values), "std": None, "protocol": {"n_gen": n_gen}}}
+
+    monkeypatch.setattr(ladabench.metrics, "evaluate", fake_evaluate)
+    data = tiny_overrides(**SCHEDULE)
+    data["eval"] = {"metrics": ["fid"], "every_iterations": 20, "n_gen": 7, "n_real": 9,
+                    "final_n_gen": 11, "final_n_real": 13}
+    summary = run(RunConfig.model_validate(data), tmp_path, quiet=True)
+    evals = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if r["kind"] == "eval"]
+    assert [(r["step"], r["images_seen"]) for r in evals] == [(20, 160), (40, 320)]
+    assert summary["best"]["fid"]["images_seen"] == 320
+    assert summary["final"]["fid"]["value"] == summary["final_last"]["fid"]["value"] == 2.0
+    assert summary["final"]["fid"]["checkpoint"] == "best.pt"
+    assert summary["final_last"]["fid"]["checkpoint"] == "last.pt"
+
+
+def test_without_in_training_evaluation_final_is_the_last_generator(tmp_path, monkeypatch):
+    import ladabench.metrics
+
+    monkeypatch.setattr(ladabench.metrics, "evaluate", lambda generator, cfg, n_gen, n_real,
+                        device: {"fid": {"value": 1.5, "std": None, "protocol": {}}})
+    data = tiny_overrides(**SCHEDULE)
+    data["eval"] = {"metrics": ["fid"], "every_images": 0, "final_n_gen": 7, "final_n_real": 9}
+    summary = run(RunConfig.model_validate(data), tmp_path, quiet=True)
+    assert not (tmp_path / "checkpoints/best.pt").exists()
+    assert summary["final"] == summary["final_last"] == {"fid": {
+        "value": 1.5, "std": None, "protocol": {}, "images_seen": 320, "checkpoint": "last.pt"}}
 
 
 def test_steady_state_img_per_s_is_the_median_interval_rate_without_warm_up(reference):
