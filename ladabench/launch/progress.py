@@ -90,11 +90,14 @@ class SuiteProgress:
             self.log(f"{self._head()} started   {run_id}")
 
     def end(self, run_id: str, outcome: str) -> None:
+        """``outcome``: a status, or ``failed: <error>`` (the error ends the line)."""
         self.durations[run_id] = self.clock() - self.started.get(run_id, self.clock())
         summary = read_summary(RunDir(self.runs[run_id].run_dir)) or {}
         detail = f"{summary.get('images_seen') or 0:,} images, {format_duration(self.durations[run_id])}"
         metrics = metric_text(summary, "final")
-        self.log(f"{self._head()} {outcome:<9} {run_id} ({detail}{', ' + metrics if metrics else ''})")
+        status, _, error = outcome.partition(": ")
+        self.log(f"{self._head()} {status:<9} {run_id} ({detail}{', ' + metrics if metrics else ''})"
+                 f"{': ' + error if error else ''}")
 
     def beat(self) -> None:
         """The periodic line (not in quiet mode)."""

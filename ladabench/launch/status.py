@@ -93,7 +93,7 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
              profile: SlurmProfile | None = None) -> str:
     """The dry-run text: every selected run with its action, status and schedule, and the
     resources (for SLURM: the exact submitit parameters, from the loaded ``profile``)."""
-    res = suite.spec.resources
+    res = suite.resources
     what = ("kind scaling" if suite.spec.kind == "scaling"
             else f"{len(planned)} of {len(suite.runs)} runs, base {suite.spec.base}")
     lines = [f"suite {suite.name} ({suite.path}): {what}, results {suite.results_dir}/",

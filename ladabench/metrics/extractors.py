@@ -26,12 +26,15 @@ class Extractor:
         feature_layer: the layer FID and KID use.
         standard: True only for the extractor published FIDs use (TF-Inception).
         weights: ``EvalConfig -> Path`` of the weights file (raises DataError when unavailable).
+        made_for: the data sets its features were trained on, when it suits those only (the
+            pre-flight warns when it is used on others); empty: any images.
     """
 
     name: str
     feature_layer: str
     standard: bool
     weights: Callable[[EvalConfig], Path]
+    made_for: tuple[str, ...] = ()
 
 
 def _check(obj: object) -> None:
@@ -70,5 +73,6 @@ register_extractor(
         feature_layer=digits_cnn.FEATURE_LAYER,
         standard=False,
         weights=lambda ecfg: digits_cnn.weights_path(),
+        made_for=("digits", "stacked_digits"),
     )
 )
