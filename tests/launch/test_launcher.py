@@ -175,7 +175,7 @@ def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
 
 
 def test_threads_option_sets_every_local_job_and_is_checked(tmp_path, monkeypatch):
-    import ladabench.launch as launch_mod
+    import ladabench.launch.launcher as launch_mod
     from ladabench.core.errors import ConfigError
 
     submitted = []

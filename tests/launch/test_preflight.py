@@ -1,0 +1,196 @@
+"""The pre-flight check of ``train`` and ``run``: what used to fail after start-up (or after
+training) is one line per problem, exit 2, in seconds, with no run folder written; warnings
+that protect the metric protocol."""
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from ladabench.cli import build_parser, main
+from ladabench.cli.train import option_sets
+from ladabench.launch import preflight as preflight_module
+from ladabench.metrics.cache import CACHE_ENV
+from ladabench.suite.runfile import load_train_config
+from train.tiny import PLUGIN, register_tiny, tiny_overrides
+
+register_tiny()
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+TINY_SUITE = Path(__file__).resolve().parents[1] / "suites" / "tiny.yaml"
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """Empty torch-hub and ladabench caches; every connection attempt fails."""
+
+    def unreachable(*args, **kwargs):
+        raise OSError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unreachable)
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "lb"))
+
+
+def write_config(tmp_path: Path, data: dict) -> str:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def image_folder(root: Path, n: int) -> Path:
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(root / f"{i}.png")
+    return root
+
+
+def train_fails(tmp_path, capsys, data: dict, *options: str) -> list[str]:
+    """Run ``ladabench train`` expecting exit 2 within 5 s and no run folder; the error lines."""
+    out = tmp_path / "run"
+    start = time.monotonic()
+    code = main(["train", write_config(tmp_path, data), "--out", str(out), *options])
+    elapsed = time.monotonic() - start
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert elapsed < 5.0
+    assert not out.exists()
+    return err.strip().splitlines()
+
+
+def test_resolution_is_taken_from_the_preset_when_not_given(tmp_path):
+    data = {"model": {"preset": "celeba_64"}, "data": {"name": "digits"}}
+    cfg, _ = load_train_config(write_config(tmp_path, data))
+    assert cfg.data.resolution == 64
+
+
+def test_a_resolution_that_contradicts_the_preset_is_one_line(tmp_path, capsys):
+    data = {"model": {"preset": "celeba_64"}, "data": {"name": "digits", "resolution": 256}}
+    (line,) = train_fails(tmp_path, capsys, data)
+    assert line.endswith("cfg.yaml: data.resolution: preset 'celeba_64' generates 64x64 images; "
+                         "expected data.resolution 64, got 256")
+
+
+def test_an_unknown_metric_fails_before_training(tmp_path, capsys):
+    data = tiny_overrides()
+    data["eval"] = {"metrics": ["fid", "isc"], "extractor": "digits-cnn"}
+    (line,) = train_fails(tmp_path, capsys, data)
+    assert "cfg.yaml: eval.metrics: unknown metric 'isc'; available:" in line
+
+
+def test_offline_inception_fid_without_weights_fails_before_training(tmp_path, capsys, offline):
+    data = tiny_overrides()
+    data["eval"] = {"metrics": ["fid"]}
+    (line,) = train_fails(tmp_path, capsys, data)
+    assert "cfg.yaml: eval.extractor: Inception weights for FID/KID not found" in line
+    assert "--inception-weights PATH" in line
+    missing = tmp_path / "nowhere.pth"
+    (line,) = train_fails(tmp_path, capsys, data, "--inception-weights", str(missing))
+    assert f"cfg.yaml: eval.inception_weights: {missing}: file not found" in line
+
+
+def test_inception_weights_option_sets_the_config_key(tmp_path):
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"not checked here")
+    data = tiny_overrides()
+    data["eval"] = {"metrics": ["fid"], "n_real": 500, "final_n_real": 500}
+    path = write_config(tmp_path, data)
+    args = build_parser().parse_args(["train", path, "--inception-weights", str(weights)])
+    cfg, _ = load_train_config(path, option_sets(args))
+    assert cfg.eval.inception_weights == str(weights)
+    assert preflight_module.preflight([cfg], "cfg.yaml", tmp_path / "run", "--out") == []
+
+
+def test_missing_and_unreadable_data_are_named(tmp_path, capsys):
+    data = tiny_overrides()
+    data["data"] = {"name": "folder", "root": str(tmp_path / "absent")}
+    (line,) = train_fails(tmp_path, capsys, data)
+    assert f"cfg.yaml: data.root: image folder {tmp_path / 'absent'}/ does not exist" in line
+    folder = image_folder(tmp_path / "images", 2)
+    (folder / "0.png").write_bytes(b"not a png")
+    data["data"]["root"] = str(folder)
+    (line,) = train_fails(tmp_path, capsys, data)
+    assert f"cfg.yaml: data.root: {folder / '0.png'}: cannot read image" in line
+
+
+def test_device_options_and_several_problems_at_once(tmp_path, capsys):
+    data = tiny_overrides(tf32=True)
+    data["data"] = {"name": "folder", "root": str(tmp_path / "absent")}
+    lines = train_fails(tmp_path, capsys, data)
+    assert len(lines) == 2
+    assert lines[1] == (f"{tmp_path / 'cfg.yaml'}: train.tf32: TensorFloat-32 is a CUDA option; "
+                        "device is cpu")
+
+
+def test_too_little_disk_for_one_checkpoint(tmp_path, capsys, monkeypatch):
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 1000, 1000))
+    (line,) = train_fails(tmp_path, capsys, tiny_overrides())
+    assert "cfg.yaml: --out: 0.00 GB free in " in line and "one checkpoint needs" in line
+
+
+def test_checkpoint_size_counts_models_and_adam_moments():
+    cfg, = [load_train_config_from(tiny_overrides())]
+    import torch
+    from ladabench.models import build_discriminator, build_generator
+
+    n_g = sum(p.numel() for p in build_generator(cfg.model, cfg.train.noise_dim).parameters())
+    n_d = sum(p.numel() for p in build_discriminator(cfg.model).parameters())
+    assert preflight_module.checkpoint_bytes(cfg) == 4 * (4 * n_g + 3 * n_d)
+    assert torch.zeros(1).device.type == "cpu"  # building on meta left the default device alone
+
+
+def load_train_config_from(data: dict):
+    from ladabench.config import RunConfig
+
+    return RunConfig.model_validate(data)
+
+
+def test_train_loads_plugins_relative_to_its_config(tmp_path, capsys):
+    (tmp_path / "my_preset.py").write_text(PLUGIN.read_text().replace("tiny_32", "my_tiny_32"))
+    data = tiny_overrides()
+    data["model"]["preset"] = "my_tiny_32"
+    data["plugins"] = ["my_preset.py"]
+    cfg, plugins = load_train_config(write_config(tmp_path, data))
+    assert plugins == (str((tmp_path / "my_preset.py").resolve()),)
+    assert cfg.data.resolution == 32  # from the plugin's preset
+    data["plugins"] = ["absent.py"]
+    (line,) = train_fails(tmp_path, capsys, data)
+    assert line.endswith(f"cfg.yaml: plugins[0]: plugin file {(tmp_path / 'absent.py').resolve()} not found")
+
+
+def test_protocol_warnings_n_real_cap_and_extractor_on_photos(tmp_path):
+    data = tiny_overrides()
+    data["data"] = {"name": "folder", "root": str(image_folder(tmp_path / "photos", 6))}
+    data["eval"] = {"metrics": ["fid"], "extractor": "digits-cnn", "every_images": 0,
+                    "final_n_real": 500}
+    cfg, _ = load_train_config(write_config(tmp_path, data))
+    warnings = [str(w) for w in preflight_module.preflight([cfg], "cfg.yaml", tmp_path / "r", "--out")]
+    assert warnings == [
+        "cfg.yaml: eval.final_n_real: 500 real images asked, but the train split of 'folder' has "
+        "6: FID/KID use all 6, and the protocol records n_real 6 with n_real_requested 500",
+        "cfg.yaml: eval.extractor: digits-cnn was made for digits, stacked_digits, not data set "
+        "'folder': its FID/KID say little about these images (use inception-v3-compat for a "
+        "standard FID)",
+    ]
+    digits = load_train_config_from({**tiny_overrides(), "eval": {
+        "extractor": "digits-cnn", "metrics": ["fid"], "n_real": 4000, "final_n_real": 4000}})
+    assert preflight_module.preflight([digits], "cfg.yaml", tmp_path / "r", "--out") == []
+
+
+def test_dry_run_checks_data_and_writes_nothing(tmp_path, capsys):
+    results = tmp_path / "results"
+    code = main(["run", str(TINY_SUITE), "--dry-run", "--results", str(results),
+                 "--set", "data.name=folder", "--set", f"data.root={tmp_path / 'absent'}"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"tiny.yaml: data.root: image folder {tmp_path / 'absent'}/ does not exist" in err
+    assert not results.exists()
