@@ -3,6 +3,7 @@ training) is one line per problem, exit 2, in seconds, with no run folder writte
 that protect the metric protocol."""
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import time
@@ -17,6 +18,8 @@ from PIL import Image
 from ladabench.cli import build_parser, main
 from ladabench.cli.train import option_sets
 from ladabench.launch import preflight as preflight_module
+from ladabench.launch import run_suite
+from ladabench.suite import load_suite
 from ladabench.metrics.cache import CACHE_ENV
 from ladabench.suite.runfile import load_train_config
 from train.tiny import PLUGIN, register_tiny, tiny_overrides
@@ -194,3 +197,53 @@ def test_dry_run_checks_data_and_writes_nothing(tmp_path, capsys):
     assert code == 2
     assert f"tiny.yaml: data.root: image folder {tmp_path / 'absent'}/ does not exist" in err
     assert not results.exists()
+
+
+def half_broken_folder(tmp_path, monkeypatch) -> Path:
+    """A folder whose first image reads (the pre-flight passes) and whose second does not (the
+    run fails while decoding the folder into the cache)."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    folder = image_folder(tmp_path / "images", 2)
+    (folder / "1.png").write_bytes(b"not a png")
+    return folder
+
+
+def test_run_prints_each_failed_runs_error_and_log(tmp_path, monkeypatch):
+    folder = half_broken_folder(tmp_path, monkeypatch)
+    log: list[str] = []
+    code = run_suite(TINY_SUITE, "local", only="lada", results_root=tmp_path / "results",
+                     sets=["data.name=folder", f"data.root={folder}"], log=log.append)
+    assert code == 1
+    last = log[-1]
+    assert last.startswith("failed    lada-")
+    assert f": DataError: {folder / '1.png'}: cannot read image" in last
+    log_file = Path(last.rsplit("(log ", 1)[1].rstrip(")"))
+    assert log_file.is_file() and "cannot read image" in log_file.read_text()
+
+
+def test_debug_executor_prints_the_traceback_and_stops(tmp_path, monkeypatch, capsys):
+    folder = half_broken_folder(tmp_path, monkeypatch)
+    results = tmp_path / "results"
+    code = main(["run", str(TINY_SUITE), "--executor", "debug", "--results", str(results),
+                 "--set", "data.name=folder", "--set", f"data.root={folder}"])
+    captured = capsys.readouterr()  # a debugger prompt would have failed on pytest's stdin
+    assert code == 1
+    assert "Traceback (most recent call last)" in captured.err
+    assert "2 runs launched" not in captured.out and "1 runs launched, 1 failed" in captured.out
+    statuses = sorted(json.loads(p.read_text())["status"] for p in results.rglob("summary.json"))
+    assert statuses == ["failed", "pending"]  # the second run was not started
+
+
+def test_pdb_needs_the_debug_executor(tmp_path, capsys):
+    assert main(["run", str(TINY_SUITE), "--pdb", "--results", str(tmp_path)]) == 2
+    assert "--pdb: only used with --executor debug" in capsys.readouterr().err
+
+
+def test_smoke_shrinks_the_resources(tmp_path):
+    suite = tmp_path / "big.yaml"
+    suite.write_text("base: digits\nresources: {gpus: 4, cpus: 16, mem_gb: 64, time_min: 2880}\n")
+    assert load_suite(suite).resources.gpus == 4
+    small = load_suite(suite, smoke=True).resources
+    assert (small.gpus, small.cpus, small.mem_gb, small.time_min) == (0, 2, 8.0, 30)
+    cuda = load_suite(suite, smoke=True, sets=["train.device=cuda"]).resources
+    assert cuda.gpus == 1
