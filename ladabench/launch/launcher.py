@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -23,7 +24,7 @@ from ladabench.launch.jobs import (
 )
 from ladabench.launch.plan import Planned, plan
 from ladabench.launch.preflight import preflight
-from ladabench.launch.progress import SuiteProgress
+from ladabench.launch.progress import SuiteProgress, Terminal
 from ladabench.launch.status import describe
 from ladabench.suite import Run, Suite, load_suite
 
@@ -160,6 +161,21 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
     return slurm
 
 
+#: seconds between progress ticks: in a log file, and on a terminal (redrawn in place)
+TICK_S, TERMINAL_TICK_S = 60.0, 5.0
+
+
+def _progress(runs: list[Run], parallel: int, log: Callable[[str], None],
+              quiet: bool) -> SuiteProgress:
+    """Plain progress lines to ``log``; on a terminal (the default ``log`` printing to a TTY)
+    the tick's lines as a block redrawn in place, more often."""
+    if log is print_line and sys.stdout.isatty() and not quiet:
+        terminal = Terminal()
+        return SuiteProgress(runs, parallel, terminal.log, every_s=TERMINAL_TICK_S,
+                             live=terminal.live)
+    return SuiteProgress(runs, parallel, log, quiet=quiet, every_s=TICK_S)
+
+
 def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int,
                      threads: int | None = None, pdb: bool = False) -> None:
     if executor not in EXECUTORS:
@@ -210,7 +226,7 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
         return {}
     ex = make_executor(executor, suite, prof)
     parallel = {"slurm": len(todo), "debug": 1}.get(executor, max_parallel)
-    progress = SuiteProgress(todo, parallel, log, quiet=quiet)
+    progress = _progress(todo, parallel, log, quiet)
     if executor == "slurm":
         return _run_array(ex, suite, todo, wait, progress)
     if executor == "debug":
