@@ -235,14 +235,14 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
 
 
 def _preflight(suite: Suite, executor: str, only: str | None, force: bool, results_key: str,
-               log: Callable[[str], None]) -> None:
+               dry_run: bool, log: Callable[[str], None]) -> None:
     """``ladabench.launch.preflight`` on the runs a launch would start or resume (the devices
-    only where they run: not for SLURM); warnings go to ``log``."""
+    only where they run: not for SLURM; no download for a dry run); warnings go to ``log``."""
     if suite.spec.kind != "train":
         return
     configs = [p.run.config for p in plan(suite, only, force) if p.action not in ("skip", "busy")]
     for warning in preflight(configs, str(suite.path), suite.results_dir, results_key,
-                             device=executor != "slurm"):
+                             device=executor != "slurm", download=not dry_run):
         log(f"warning: {warning}")
 
 
@@ -259,7 +259,7 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
                        run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
     _check_arguments(executor, profile, max_parallel, threads, pdb)
     _preflight(suite, executor, only, force,
-               "results_root" if results_root is None else "--results", log)
+               "results_root" if results_root is None else "--results", dry_run, log)
     if dry_run:
         prof = load_profile(profile) if executor == "slurm" else None
         log(describe(suite, plan(suite, only, force), executor, prof))

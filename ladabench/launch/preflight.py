@@ -22,8 +22,8 @@ BYTES_PER_VALUE = 4
 class _Report:
     """The problems and warnings found so far, and what was already looked at."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self, source: str, download: bool) -> None:
+        self.source, self.download = source, download
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.counts: dict[DataConfig, int | None] = {}
@@ -70,8 +70,8 @@ def _check_n_real(cfg: RunConfig, count: int, report: _Report) -> None:
 
 
 def _check_extractor(cfg: RunConfig, report: _Report) -> None:
-    """Its weights file is there (a standard extractor may download it once, now rather than
-    after training) and it suits the data set."""
+    """Its weights file is there (unless ``report.download`` is off, a standard extractor may
+    download it once: now rather than after training) and it suits the data set."""
     from ladabench.metrics.extractors import EXTRACTORS, get_extractor
 
     if cfg.eval.extractor.replace("-", "_") not in EXTRACTORS:
@@ -81,7 +81,7 @@ def _check_extractor(cfg: RunConfig, report: _Report) -> None:
     if (ext.name, cfg.eval.inception_weights) not in report.weights:
         report.weights.add((ext.name, cfg.eval.inception_weights))
         try:
-            ext.weights(cfg.eval)
+            ext.weights(cfg.eval, download=report.download)
         except DataError as e:
             report.error(e, key)
     if ext.made_for and cfg.data.name not in ext.made_for:
@@ -129,12 +129,13 @@ def _check_disk(configs: Sequence[RunConfig], out: Path, out_key: str, report: _
 
 
 def preflight(configs: Sequence[RunConfig], source: str, out: str | Path, out_key: str, *,
-              device: bool = True) -> list[Problem]:
+              device: bool = True, download: bool = True) -> list[Problem]:
     """Check the runs ``configs`` (read from ``source``) that would write under ``out`` (the
     option or key ``out_key`` sets it); ``device``: also on this machine's devices (not for a
-    SLURM launch from a login node). Raises ConfigErrors listing every problem; returns the
-    warnings."""
-    report = _Report(source)
+    SLURM launch from a login node); ``download``: a missing standard weights file may be
+    downloaded (not for a dry run, which writes nothing). Raises ConfigErrors listing every
+    problem; returns the warnings."""
+    report = _Report(source, download)
     for cfg in configs:
         _image_count(cfg.data, "data.root", report)
         if cfg.eval.metrics:

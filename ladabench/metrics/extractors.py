@@ -25,7 +25,8 @@ class Extractor:
         name: torch-fidelity ``feature_extractor`` name.
         feature_layer: the layer FID and KID use.
         standard: True only for the extractor published FIDs use (TF-Inception).
-        weights: ``EvalConfig -> Path`` of the weights file (raises DataError when unavailable).
+        weights: ``(EvalConfig, download=True) -> Path`` of the weights file (raises DataError
+            when unavailable; ``download=False``: look for a local copy only).
         made_for: the data sets its features were trained on, when it suits those only (the
             pre-flight warns when it is used on others); empty: any images.
     """
@@ -33,7 +34,7 @@ class Extractor:
     name: str
     feature_layer: str
     standard: bool
-    weights: Callable[[EvalConfig], Path]
+    weights: Callable[..., Path]
     made_for: tuple[str, ...] = ()
 
 
@@ -64,7 +65,8 @@ register_extractor(
         name="inception-v3-compat",
         feature_layer="2048",
         standard=True,
-        weights=lambda ecfg: find_inception_weights(ecfg.inception_weights),
+        weights=lambda ecfg, download=True: find_inception_weights(ecfg.inception_weights,
+                                                                   download=download),
     )
 )
 register_extractor(
@@ -72,7 +74,7 @@ register_extractor(
         name=digits_cnn.NAME,
         feature_layer=digits_cnn.FEATURE_LAYER,
         standard=False,
-        weights=lambda ecfg: digits_cnn.weights_path(),
+        weights=lambda ecfg, download=True: digits_cnn.weights_path(),
         made_for=("digits", "stacked_digits"),
     )
 )

@@ -247,3 +247,16 @@ def test_smoke_shrinks_the_resources(tmp_path):
     assert (small.gpus, small.cpus, small.mem_gb, small.time_min) == (0, 2, 8.0, 30)
     cuda = load_suite(suite, smoke=True, sets=["train.device=cuda"]).resources
     assert cuda.gpus == 1
+
+
+def test_dry_run_looks_for_weights_without_downloading(tmp_path, capsys, offline, monkeypatch):
+    import ladabench.metrics.inception as inception
+
+    calls = []
+    monkeypatch.setattr(inception, "download_file", lambda *args, **kwargs: calls.append(args))
+    code = main(["run", str(TINY_SUITE), "--dry-run", "--results", str(tmp_path / "results"),
+                 "--set", "eval.metrics=[fid]", "--set", "eval.extractor=inception-v3-compat"])
+    assert code == 2 and calls == []
+    err = capsys.readouterr().err
+    assert "tiny.yaml: eval.extractor: Inception weights for FID/KID not found" in err
+    assert not (tmp_path / "results").exists()
