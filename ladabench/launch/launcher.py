@@ -191,6 +191,14 @@ def _check_arguments(executor: str, profile: str | Path | None, max_parallel: in
         raise ConfigError(f"--pdb: only used with --executor debug (got --executor {executor})")
 
 
+def _check_required(suite: Suite) -> None:
+    """Keys a run needs set before it can be launched (e.g. where a folder data set lives)."""
+    missing = suite.required_missing
+    if missing:
+        raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
+                          f"with --set {missing[0]}=... or under overrides")
+
+
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
            only: str | None = None, max_parallel: int = 1, force: bool = False,
            wait: bool = True, quiet: bool = False, threads: int | None = None,
@@ -202,10 +210,7 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     failing run. Bad arguments raise ConfigError before anything is written."""
     _check_arguments(executor, profile, max_parallel, threads, pdb)
     prof = load_profile(profile) if executor == "slurm" else None
-    missing = suite.required_missing
-    if missing:
-        raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
-                          f"with --set {missing[0]}=... or under overrides")
+    _check_required(suite)
     if suite.spec.kind == "scaling":
         return _launch_scaling(suite, make_executor(executor, suite, prof), force,
                               wait or executor != "slurm", log)
@@ -258,6 +263,7 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root,
                        run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
     _check_arguments(executor, profile, max_parallel, threads, pdb)
+    _check_required(suite)
     _preflight(suite, executor, only, force,
                "results_root" if results_root is None else "--results", dry_run, log)
     if dry_run:

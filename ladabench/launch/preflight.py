@@ -118,7 +118,9 @@ def checkpoint_bytes(cfg: RunConfig) -> int:
 def _check_disk(configs: Sequence[RunConfig], out: Path, out_key: str, report: _Report) -> None:
     from ladabench.models import PRESETS
 
-    sizes = [checkpoint_bytes(c) for c in configs if c.model.preset in PRESETS]
+    models = {(c.model.model_dump_json(), c.train.noise_dim): c for c in configs
+              if c.model.preset in PRESETS}  # a grid often varies the training only
+    sizes = [checkpoint_bytes(c) for c in models.values()]
     if not sizes:
         return
     folder = next(p for p in (out.resolve(), *out.resolve().parents) if p.exists())

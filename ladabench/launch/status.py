@@ -110,7 +110,6 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
             {"action": p.action, "status": p.status, "run": p.run.run_id,
              "images": schedule_text(p.run.config.train), "batch": p.run.config.train.batch_size}
             for p in planned]))
-    lines += [f"required before launch: {key}" for key in suite.required_missing]
     lines += [f"plugin that a launch would run: {ref}" for ref in suite.plugins]
     if suite.unchecked:
         lines.append("not checked: preset, attention, data set and metric names (the plugins "
