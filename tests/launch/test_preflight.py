@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import time
 from collections import namedtuple
 from pathlib import Path
@@ -22,24 +21,12 @@ from ladabench.launch import run_suite
 from ladabench.suite import load_suite
 from ladabench.metrics.cache import CACHE_ENV
 from ladabench.suite.runfile import load_train_config
+from metrics.test_inception import offline  # noqa: F401  (the fixture)
 from train.tiny import PLUGIN, register_tiny, tiny_overrides
 
 register_tiny()
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 TINY_SUITE = Path(__file__).resolve().parents[1] / "suites" / "tiny.yaml"
-
-
-@pytest.fixture
-def offline(monkeypatch, tmp_path):
-    """Empty torch-hub and ladabench caches; every connection attempt fails."""
-
-    def unreachable(*args, **kwargs):
-        raise OSError("[Errno 101] Network is unreachable")
-
-    monkeypatch.setattr(socket, "getaddrinfo", unreachable)
-    monkeypatch.setattr(socket, "create_connection", unreachable)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "lb"))
 
 
 def write_config(tmp_path: Path, data: dict) -> str:
@@ -82,11 +69,13 @@ def test_a_resolution_that_contradicts_the_preset_is_one_line(tmp_path, capsys):
                          "expected data.resolution 64, got 256")
 
 
-def test_an_unknown_metric_fails_before_training(tmp_path, capsys):
+def test_unknown_metric_and_extractor_fail_before_training(tmp_path, capsys):
     data = tiny_overrides()
-    data["eval"] = {"metrics": ["fid", "isc"], "extractor": "digits-cnn"}
-    (line,) = train_fails(tmp_path, capsys, data)
-    assert "cfg.yaml: eval.metrics: unknown metric 'isc'; available:" in line
+    data["eval"] = {"metrics": ["fid", "isc"], "extractor": "clip"}
+    metric, extractor = train_fails(tmp_path, capsys, data)
+    assert "cfg.yaml: eval.metrics: unknown metric 'isc'; available:" in metric
+    assert extractor.endswith("cfg.yaml: eval.extractor: unknown extractor 'clip'; available: "
+                              "digits-cnn, inception-v3-compat")
 
 
 def test_offline_inception_fid_without_weights_fails_before_training(tmp_path, capsys, offline):
