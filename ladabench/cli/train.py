@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 NAME = "train"
 HELP = "train one run config into a run directory (resumes from its last checkpoint)"
@@ -40,8 +41,6 @@ def option_sets(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ladabench.api import train_config
     from ladabench.core.rundir import check_output_folder
     from ladabench.launch.preflight import preflight
