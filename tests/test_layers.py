@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "measure": {"core", "config", "results", "attention", "models", "data", "metrics", "device"},
     "train": {"core", "config", "models", "data", "metrics", "measure", "device"},
     "suite": {"core", "config", "attention", "models", "data", "metrics", "measure"},
-    "launch": {"core", "config", "suite", "train", "measure"},
+    "launch": {"core", "config", "suite", "train", "measure", "models", "data", "metrics", "device"},
     "cli": {"core", "config", "results", "report", "models", "metrics", "measure", "device",
             "train", "suite", "launch", "api"},
     "api": {"config", "train", "measure", "results"},

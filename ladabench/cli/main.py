@@ -12,10 +12,22 @@ from ladabench.cli.commands import COMMAND_MODULES
 from ladabench.core.errors import LadabenchError
 
 
+def version_text() -> str:
+    """``ladabench X.Y.Z`` (the installed distribution's version) and the Python it runs on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("ladabench")
+    except PackageNotFoundError:
+        installed = "(not installed: run from a source tree)"
+    return f"ladabench {installed} (Python {sys.version.split()[0]})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ladabench", description="Benchmark suite for efficient-attention GANs."
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for mod in COMMAND_MODULES:
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)

@@ -11,7 +11,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("suite", help="suite file, e.g. suites/quickstart.yaml")
     parser.add_argument("--executor", choices=("local", "debug", "slurm"), default="local",
                         help="local: subprocesses on this machine (default); debug: in-process, "
-                             "sequential, with tracebacks; slurm: one job array, one task per run")
+                             "sequential, stops at the first failure with its traceback; slurm: "
+                             "one job array, one task per run")
+    parser.add_argument("--pdb", action="store_true",
+                        help="debug executor: open the post-mortem debugger on a failing run")
     parser.add_argument("--profile", default=None, metavar="YAML",
                         help="SLURM profile (partition, account, ...), e.g. slurm/profiles/local.yaml")
     parser.add_argument("--dry-run", action="store_true",
@@ -28,8 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key in every run, e.g. --set train.images=2048 "
                              "(repeatable; the value is read as YAML)")
+    parser.add_argument("--inception-weights", default=None, metavar="PATH",
+                        help="the FID Inception weights file for every run "
+                             "(eval.inception_weights; get it with `ladabench fetch --inception`)")
     parser.add_argument("--smoke", action="store_true",
-                        help="a trial: a few steps and a tiny evaluation, in results/<suite>_smoke/")
+                        help="a trial: a few steps and a tiny evaluation, in results/<suite>_smoke/, "
+                             "with small resources (no GPU unless a run names cuda, 2 CPUs, "
+                             "8 GB, 30 min)")
     parser.add_argument("--results", default=None, metavar="DIR",
                         help="results root (default: the suite's results_root, 'results')")
     parser.add_argument("--allow-plugin", dest="allow_plugins", action="append", default=[],
@@ -45,8 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ladabench.launch import run_suite
 
+    sets = list(args.sets)
+    if args.inception_weights:
+        sets.append(f"eval.inception_weights={args.inception_weights!r}")
     return run_suite(args.suite, args.executor, profile=args.profile, dry_run=args.dry_run,
                      only=args.only, max_parallel=args.max_parallel, force=args.force,
-                     sets=args.sets, smoke=args.smoke, results_root=args.results, wait=args.wait,
+                     sets=sets, smoke=args.smoke, results_root=args.results, wait=args.wait,
                      allow_plugins=tuple(args.allow_plugins), quiet=args.quiet,
-                     threads=args.threads)
+                     threads=args.threads, pdb=args.pdb)

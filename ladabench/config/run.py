@@ -98,8 +98,8 @@ def prepare_run_dir(cfg: RunConfig, path: str | Path) -> RunDir:
         if old.config_hash() != cfg.config_hash():
             raise ConfigError(
                 f"{rd.config}: this run directory holds config hash {old.config_hash()}, "
-                f"the requested config has hash {cfg.config_hash()}; choose another --out "
-                "or rerun with the config stored there"
+                f"the requested config has hash {cfg.config_hash()}; train into another folder "
+                "(`ladabench train --out DIR`) or rerun with the config stored there"
             )
         return rd
     rd.path.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,9 @@ import hashlib
 import json
 from typing import Any
 
-#: protocol keys that may differ between comparable values
-FREE_KEYS = ("library",)
+#: protocol keys that may differ between comparable values: the library version, and how many
+#: real images were asked for when the split held fewer (``n_real`` is the count used)
+FREE_KEYS = ("library", "n_real_requested")
 
 
 def comparable_part(protocol: dict[str, Any] | None) -> dict[str, Any]:

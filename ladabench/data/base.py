@@ -131,6 +131,14 @@ class ImageSource(ABC):
         """uint8 ``(B, 3, R, R)`` for int64 ``indices: (B,)``; in-memory sources gather at once."""
         return torch.stack([self.image(int(i)) for i in indices])
 
+    def probe(self) -> int:
+        """The image count, after reading the first image: a quick check that the data is there
+        and readable (the pre-flight of ``train`` and ``run``), without decoding the rest."""
+        n = len(self)
+        if n:
+            self.image(0)
+        return n
+
     def prepare(self) -> None:
         """Make the images fast to read before many are read (a folder decodes into its cache).
         Called by ``build_dataset``/``build_uint8_dataset`` in the main process, before any

@@ -110,6 +110,11 @@ class ImageFolder(ImageSource):
             return super().images(indices)
         return torch.from_numpy(self.pixels()[indices.numpy()])
 
+    def probe(self) -> int:
+        """Decodes the first file only (never builds the decoded cache)."""
+        self.decoder()(str(self.root / self.files[0].rel))
+        return len(self.files)
+
     def prepare(self) -> None:
         if self.cfg.cache:
             self.pixels()

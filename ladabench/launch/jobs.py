@@ -19,7 +19,7 @@ import submitit
 
 from ladabench.config import RunConfig
 from ladabench.core.io import append_jsonl
-from ladabench.core.rundir import RunDir
+from ladabench.core.rundir import RunDir, read_summary
 from ladabench.suite.plugins import load_plugin
 
 #: what a scaling sweep writes into ``results/<suite>/`` (its presence means finished)
@@ -107,10 +107,25 @@ def scaling_status(out_dir: Path) -> str:
     return "finished" if (out_dir / SCALING_OUTPUT).exists() else "new"
 
 
-def job_outcome(job: Any) -> str:
-    """The run's final status, or ``failed: <one line>`` when the job raised."""
+def job_outcome(job: Any, run_dir: Path | None = None) -> str:
+    """The run's final status, or ``failed: <one line> (log <file>)`` when the job raised."""
     try:
         return str(job.result().get("status"))
     except Exception as e:  # a job's exception is reported per run, the others go on
-        lines = str(e).strip().splitlines()
-        return f"failed: {lines[-1] if lines else type(e).__name__}"
+        return failure_text(e, job, run_dir)
+
+
+def _last_error_line(text: str) -> str:
+    """The last line of a job's traceback, without submitit's frame of dashes and log paths."""
+    lines = [line.strip() for line in text.split("You can check full logs")[0].splitlines()]
+    lines = [line for line in lines if line.strip("-")]
+    return lines[-1] if lines else ""
+
+
+def failure_text(error: BaseException, job: Any, run_dir: Path | None = None) -> str:
+    """``failed: <one line> (log <file>)``: the error the run's summary recorded (the trainer
+    writes it), else the last line of the job's traceback, and the job's stderr log."""
+    summary = (read_summary(RunDir(Path(run_dir))) if run_dir is not None else None) or {}
+    recorded = summary.get("error") if summary.get("status") == "failed" else None
+    line = recorded or _last_error_line(str(error)) or type(error).__name__
+    return f"failed: {line} (log {job.paths.stderr})"

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,9 +19,12 @@ from ladabench.config import prepare_run_dir
 from ladabench.config.profiles import SlurmProfile, load_profile, slurm_parameters
 from ladabench.core.errors import ConfigError
 from ladabench.core.rundir import RunDir, RunLockedError, lock_owner, new_summary, write_summary
-from ladabench.launch.jobs import SCALING_OUTPUT, RunJob, ScalingJob, job_outcome, scaling_status
+from ladabench.launch.jobs import (
+    SCALING_OUTPUT, RunJob, ScalingJob, failure_text, job_outcome, scaling_status,
+)
 from ladabench.launch.plan import Planned, plan
-from ladabench.launch.progress import SuiteProgress
+from ladabench.launch.preflight import preflight
+from ladabench.launch.progress import SuiteProgress, Terminal
 from ladabench.launch.status import describe
 from ladabench.suite import Run, Suite, load_suite
 
@@ -77,7 +82,7 @@ def _collect(running: dict[str, Any], outcomes: dict[str, str], progress: SuiteP
     """Record the jobs of ``running`` that are done (removed from it)."""
     for run_id, job in list(running.items()):
         if job.done():
-            outcomes[run_id] = job_outcome(running.pop(run_id))
+            outcomes[run_id] = job_outcome(running.pop(run_id), progress.runs[run_id].run_dir)
             progress.end(run_id, outcomes[run_id])
     progress.beat()
 
@@ -98,15 +103,23 @@ def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int
     return outcomes
 
 
-def _run_debug(executor: Any, suite: Suite, runs: list[Run], progress: SuiteProgress) -> dict[str, str]:
-    """In-process and sequential; a failing run raises with its own traceback (and submitit's
-    post-mortem debugger), which is what ``debug`` is for."""
+def _run_debug(executor: Any, suite: Suite, runs: list[Run], progress: SuiteProgress,
+               pdb: bool = False) -> dict[str, str]:
+    """In-process and sequential, which is what ``debug`` is for: a failing run prints its
+    traceback and ends the launch (``pdb``: in submitit's post-mortem debugger first)."""
     outcomes = {}
     for run in runs:
         progress.start(run.run_id)
         job = executor.submit(_job(run, suite))
-        outcomes[run.run_id] = str(job.result().get("status"))
+        error = None if pdb else job.exception()
+        if error is None:
+            outcomes[run.run_id] = job_outcome(job, run.run_dir)
+        else:
+            traceback.print_exception(error)
+            outcomes[run.run_id] = failure_text(error, job, run.run_dir)
         progress.end(run.run_id, outcomes[run.run_id])
+        if outcomes[run.run_id].startswith("failed"):
+            break
     return outcomes
 
 
@@ -134,7 +147,7 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
     """The submitit executor for ``kind`` with the suite's resources (``cluster=`` is always
     explicit: AutoExecutor would pick SLURM whenever ``srun`` is installed)."""
     folder = Path(profile.folder) if profile and profile.folder else suite.results_dir / ".submitit"
-    res = suite.spec.resources
+    res = suite.resources
     if kind == "debug":
         return submitit.DebugExecutor(folder=folder)
     if kind == "local":
@@ -148,8 +161,23 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
     return slurm
 
 
+#: seconds between progress ticks: in a log file, and on a terminal (redrawn in place)
+TICK_S, TERMINAL_TICK_S = 60.0, 5.0
+
+
+def _progress(runs: list[Run], parallel: int, log: Callable[[str], None],
+              quiet: bool) -> SuiteProgress:
+    """Plain progress lines to ``log``; on a terminal (the default ``log`` printing to a TTY)
+    the tick's lines as a block redrawn in place, more often."""
+    if log is print_line and sys.stdout.isatty() and not quiet:
+        terminal = Terminal()
+        return SuiteProgress(runs, parallel, terminal.log, every_s=TERMINAL_TICK_S,
+                             live=terminal.live)
+    return SuiteProgress(runs, parallel, log, quiet=quiet, every_s=TICK_S)
+
+
 def _check_arguments(executor: str, profile: str | Path | None, max_parallel: int,
-                     threads: int | None = None) -> None:
+                     threads: int | None = None, pdb: bool = False) -> None:
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     if profile is not None and executor != "slurm":
@@ -159,22 +187,30 @@ def _check_arguments(executor: str, profile: str | Path | None, max_parallel: in
     if threads is not None and (threads < 1 or executor != "local"):
         raise ConfigError(f"--threads: expected >= 1 with --executor local, got {threads} "
                           f"with --executor {executor}")
+    if pdb and executor != "debug":
+        raise ConfigError(f"--pdb: only used with --executor debug (got --executor {executor})")
+
+
+def _check_required(suite: Suite) -> None:
+    """Keys a run needs set before it can be launched (e.g. where a folder data set lives)."""
+    missing = suite.required_missing
+    if missing:
+        raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
+                          f"with --set {missing[0]}=... or under overrides")
 
 
 def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None = None,
            only: str | None = None, max_parallel: int = 1, force: bool = False,
            wait: bool = True, quiet: bool = False, threads: int | None = None,
-           log: Callable[[str], None] = print_line) -> dict[str, str]:
+           pdb: bool = False, log: Callable[[str], None] = print_line) -> dict[str, str]:
     """Launch the runs of ``suite`` that are not done; return ``{run_id: final status}`` (SLURM
     without ``wait``: ``pending``). Progress lines go to ``log`` (``quiet``: only when a run
     starts or ends). ``threads``: torch threads per local run (default: the cores shared among
-    ``max_parallel`` runs). Bad arguments raise ConfigError before anything is written."""
-    _check_arguments(executor, profile, max_parallel, threads)
+    ``max_parallel`` runs). ``pdb``: the debug executor stops in the post-mortem debugger of a
+    failing run. Bad arguments raise ConfigError before anything is written."""
+    _check_arguments(executor, profile, max_parallel, threads, pdb)
     prof = load_profile(profile) if executor == "slurm" else None
-    missing = suite.required_missing
-    if missing:
-        raise ConfigError(f"{suite.path}: {', '.join(missing)}: required for a real launch; set it "
-                          f"with --set {missing[0]}=... or under overrides")
+    _check_required(suite)
     if suite.spec.kind == "scaling":
         return _launch_scaling(suite, make_executor(executor, suite, prof), force,
                               wait or executor != "slurm", log)
@@ -195,12 +231,24 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
         return {}
     ex = make_executor(executor, suite, prof)
     parallel = {"slurm": len(todo), "debug": 1}.get(executor, max_parallel)
-    progress = SuiteProgress(todo, parallel, log, quiet=quiet)
+    progress = _progress(todo, parallel, log, quiet)
     if executor == "slurm":
         return _run_array(ex, suite, todo, wait, progress)
     if executor == "debug":
-        return _run_debug(ex, suite, todo, progress)
+        return _run_debug(ex, suite, todo, progress, pdb)
     return _run_bounded(ex, suite, todo, max_parallel, threads, progress)
+
+
+def _preflight(suite: Suite, executor: str, only: str | None, force: bool, results_key: str,
+               dry_run: bool, log: Callable[[str], None]) -> None:
+    """``ladabench.launch.preflight`` on the runs a launch would start or resume (the devices
+    only where they run: not for SLURM; no download for a dry run); warnings go to ``log``."""
+    if suite.spec.kind != "train":
+        return
+    configs = [p.run.config for p in plan(suite, only, force) if p.action not in ("skip", "busy")]
+    for warning in preflight(configs, str(suite.path), suite.results_dir, results_key,
+                             device=executor != "slurm", download=not dry_run):
+        log(f"warning: {warning}")
 
 
 def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path | None = None,
@@ -208,18 +256,24 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
               force: bool = False, sets: list[str] | tuple[str, ...] = (), smoke: bool = False,
               results_root: str | Path | None = None, wait: bool = True, quiet: bool = False,
               threads: int | None = None, allow_plugins: tuple[str | Path, ...] = (),
-              log: Callable[[str], None] = print_line) -> int:
-    """``ladabench run``: validate, then print the plan (``dry_run``, which runs no plugin) or
-    launch. Returns the exit code: 0, or 1 when a run failed."""
+              pdb: bool = False, log: Callable[[str], None] = print_line) -> int:
+    """``ladabench run``: validate and pre-flight, then print the plan (``dry_run``, which runs
+    no plugin) or launch. Returns the exit code: 0, or 1 when a run failed (each failed run's
+    one-line error and log file are printed last)."""
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root,
                        run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
+    _check_arguments(executor, profile, max_parallel, threads, pdb)
+    _check_required(suite)
+    _preflight(suite, executor, only, force,
+               "results_root" if results_root is None else "--results", dry_run, log)
     if dry_run:
-        _check_arguments(executor, profile, max_parallel, threads)
         prof = load_profile(profile) if executor == "slurm" else None
         log(describe(suite, plan(suite, only, force), executor, prof))
         return 0
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
-                      force=force, wait=wait, quiet=quiet, threads=threads, log=log)
-    failed = [run_id for run_id, status in outcomes.items() if status.startswith("failed")]
+                      force=force, wait=wait, quiet=quiet, threads=threads, pdb=pdb, log=log)
+    failed = {run_id: status for run_id, status in outcomes.items() if status.startswith("failed")}
     log(f"{len(outcomes)} runs launched, {len(failed)} failed")
+    for run_id, status in failed.items():
+        log(f"failed    {run_id}: {status.removeprefix('failed: ')}")
     return 1 if failed else 0

@@ -93,7 +93,7 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
              profile: SlurmProfile | None = None) -> str:
     """The dry-run text: every selected run with its action, status and schedule, and the
     resources (for SLURM: the exact submitit parameters, from the loaded ``profile``)."""
-    res = suite.spec.resources
+    res = suite.resources
     what = ("kind scaling" if suite.spec.kind == "scaling"
             else f"{len(planned)} of {len(suite.runs)} runs, base {suite.spec.base}")
     lines = [f"suite {suite.name} ({suite.path}): {what}, results {suite.results_dir}/",
@@ -110,7 +110,6 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
             {"action": p.action, "status": p.status, "run": p.run.run_id,
              "images": schedule_text(p.run.config.train), "batch": p.run.config.train.batch_size}
             for p in planned]))
-    lines += [f"required before launch: {key}" for key in suite.required_missing]
     lines += [f"plugin that a launch would run: {ref}" for ref in suite.plugins]
     if suite.unchecked:
         lines.append("not checked: preset, attention, data set and metric names (the plugins "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Iterable, Iterator
 
 import pandas as pd
 import torch
@@ -57,6 +58,8 @@ def run_costs(generator: nn.Module, discriminator: nn.Module, noise_dim: int, re
 
 SCOPE = "one forward of one image (batch 1, eval mode); #params = trainable parameters"
 FORMATS = ("table", "csv", "json")
+#: the default table's width in characters (the wide table has every column)
+NARROW_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -127,18 +130,55 @@ def _variant_rows(preset: str, attention: str, by_module: bool) -> list[CostRow]
     return rows
 
 
-def cost_table(presets: list[str] | None = None, attentions: list[str] | None = None,
-                by_module: bool = False) -> list[CostRow]:
-    """Rows for every preset × attention (all registered ones by default), G then D.
-    Unknown names raise RegistryError before anything is built."""
+def table_names(presets: list[str] | None = None,
+                attentions: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """The presets and attention variants of a table (all registered ones by default); unknown
+    names raise RegistryError."""
     presets = presets or list_presets()
     attentions = attentions or list_attentions()
     for p in presets:
         get_preset(p)
     for a in attentions:
         get_attention(a)
+    return presets, attentions
+
+
+def iter_cost_rows(presets: list[str], attentions: list[str],
+                   by_module: bool = False) -> Iterator[CostRow]:
+    """The rows of every preset × attention, G then D, each variant's as soon as it is counted."""
     torch.manual_seed(0)  # the counts do not depend on the weights; keep runs reproducible
-    return [row for p in presets for a in attentions for row in _variant_rows(p, a, by_module)]
+    for p in presets:
+        for a in attentions:
+            yield from _variant_rows(p, a, by_module)
+
+
+def cost_table(presets: list[str] | None = None, attentions: list[str] | None = None,
+               by_module: bool = False) -> list[CostRow]:
+    """Rows for every preset × attention (all registered ones by default), G then D.
+    Unknown names raise RegistryError before anything is built."""
+    return list(iter_cost_rows(*table_names(presets, attentions), by_module))
+
+
+def narrow_lines(rows: Iterable[CostRow], presets: list[str], attentions: list[str],
+                 by_module: bool = False, width: int = NARROW_WIDTH) -> Iterator[str]:
+    """The table as lines of at most ``width`` characters, each yielded as soon as its row is:
+    params and GMACs (one decimal more than published); the exact MACs, BatchNorm statistics
+    and skipped ops are in the wide table, CSV and JSON. An error is cut to fit."""
+    cols = [("preset", max(map(len, [*presets, "preset"])), "<"),
+            ("attention", max(map(len, [*attentions, "attention"])), "<"), ("model", 5, "<")]
+    cols += [("module", 16, "<")] * by_module
+    cols += [("params", 11, ">"), ("GMACs", 7, ">"), ("GMACs paper", 11, ">")]
+
+    def line(values: list[str], note: str) -> str:
+        text = "  ".join(f"{v[:w]:{a}{w}}" for v, (_, w, a) in zip(values, cols))
+        return f"{text}  {note}"[:width].rstrip()
+
+    yield line([c[0] for c in cols], "note")
+    for r in rows:
+        values = [r.preset, r.attention, r.model] + [r.module] * by_module
+        numbers = ["-"] * 3 if r.error else [f"{r.params:,}", f"{r.macs / 1e9:.3f}",
+                                              f"{r.macs_paper / 1e9:.3f}"]
+        yield line(values + numbers, r.error or "")
 
 
 def _frame(rows: list[CostRow]) -> pd.DataFrame:
@@ -167,6 +207,12 @@ def _table(df: pd.DataFrame) -> str:
     return out.to_string(index=False)
 
 
+def table_header() -> str:
+    """The ``#`` lines above a table or CSV: the counting convention and scope."""
+    return (f"# MACs: {CONVENTION}\n# MACs paper: MACs + element-wise attention products "
+            f"(e.g. Lada's g*K*V), the published LadaGAN figures\n# scope: {SCOPE}\n")
+
+
 def format_costs(rows: list[CostRow], fmt: str = "table") -> str:
     """Render rows as an aligned table, CSV (convention in ``#`` comment lines; read with
     ``pandas.read_csv(..., comment="#")``) or JSON (``{"convention", "scope", "rows"}``)."""
@@ -175,8 +221,7 @@ def format_costs(rows: list[CostRow], fmt: str = "table") -> str:
     if fmt == "json":
         return json.dumps({"convention": CONVENTION, "scope": SCOPE,
                            "rows": [asdict(r) for r in rows]}, indent=2)
-    header = (f"# MACs: {CONVENTION}\n# MACs paper: MACs + element-wise attention products "
-              f"(e.g. Lada's g*K*V), the published LadaGAN figures\n# scope: {SCOPE}\n")
+    header = table_header()
     if fmt == "csv":
         return header + _frame(rows).to_csv(index=False)
     return header + _table(_frame(rows)) + "\n"

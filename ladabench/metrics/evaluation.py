@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,7 +63,12 @@ class EvalContext:
 
     @functools.cached_property
     def real(self) -> fidelity.RealSet:
-        return fidelity.real_set(self.real_data_cfg, self.n_real, self.extractor, file_sha256(self.weights))
+        real = fidelity.real_set(self.real_data_cfg, self.n_real, self.extractor, file_sha256(self.weights))
+        if real.n < self.n_real:
+            warnings.warn(f"n_real {self.n_real} capped at the {real.n} images of the "
+                          f"{self.real_data_cfg.split} split of {self.real_data_cfg.name!r} (stamped "
+                          f"n_real {real.n}, n_real_requested {self.n_real})", stacklevel=2)
+        return real
 
     @functools.cached_property
     def fidelity_result(self) -> dict[str, float]:
@@ -95,7 +101,7 @@ class EvalContext:
             "standard": self.extractor.standard,
             "seed": fidelity.NOISE_SEED,
             "library": fidelity.LIBRARY,
-        }
+        } | ({"n_real_requested": self.n_real} if self.real.n < self.n_real else {})
 
 
 def _value(value: float, std: float | None, protocol: dict) -> MetricValue:

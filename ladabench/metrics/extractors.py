@@ -27,14 +27,18 @@ class Extractor:
         feature_layer: the layer FID, KID and precision/recall use.
         logits_layer: the classifier's logits, whose softmax the Inception Score uses.
         standard: True only for the extractor published FIDs use (TF-Inception).
-        weights: ``EvalConfig -> Path`` of the weights file (raises DataError when unavailable).
+        weights: ``(EvalConfig, download=True) -> Path`` of the weights file (raises DataError
+            when unavailable; ``download=False``: look for a local copy only).
+        made_for: the data sets its features were trained on, when it suits those only (the
+            pre-flight warns when it is used on others); empty: any images.
     """
 
     name: str
     feature_layer: str
     logits_layer: str
     standard: bool
-    weights: Callable[[EvalConfig], Path]
+    weights: Callable[..., Path]
+    made_for: tuple[str, ...] = ()
 
 
 def _check(obj: object) -> None:
@@ -65,7 +69,8 @@ register_extractor(
         feature_layer="2048",
         logits_layer="logits_unbiased",
         standard=True,
-        weights=lambda ecfg: find_inception_weights(ecfg.inception_weights),
+        weights=lambda ecfg, download=True: find_inception_weights(ecfg.inception_weights,
+                                                                   download=download),
     )
 )
 register_extractor(
@@ -74,6 +79,7 @@ register_extractor(
         feature_layer=digits_cnn.FEATURE_LAYER,
         logits_layer=digits_cnn.LOGITS_LAYER,
         standard=False,
-        weights=lambda ecfg: digits_cnn.weights_path(),
+        weights=lambda ecfg, download=True: digits_cnn.weights_path(),
+        made_for=("digits", "stacked_digits"),
     )
 )

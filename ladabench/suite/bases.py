@@ -96,6 +96,10 @@ SMOKE: dict[str, Any] = {
              "final_n_gen": 64, "final_n_real": 64, "batch_size": 32},
 }
 
+#: ``--smoke``: the most a trial run asks for (each capped at the suite's own ``resources``); no
+#: GPU unless a run names a CUDA device, which then gets one
+SMOKE_RESOURCES: dict[str, Any] = {"gpus": 0, "cpus": 2, "mem_gb": 8.0, "time_min": 30}
+
 #: ``--smoke`` for a ``kind: scaling`` suite: two small token counts, one timed pass each
 SCALING_SMOKE: dict[str, Any] = {"tokens": [64, 256], "repeats": 1, "warmup": 1}
 

@@ -1,12 +1,14 @@
 """Suite plugins: Python modules a suite imports before validation and in every job, so a user
 can register their own attention variant, model preset, data set or metric and benchmark it
-without editing ladabench (``plugins: [my_attention.py]`` in the suite file).
+without editing ladabench (``plugins: [my_attention.py]`` in the suite file, or in the run config
+file of ``ladabench train``, relative to that file).
 
 A reference ending in ``.py`` is a file (relative to the suite file); anything else is a module
 name on ``sys.path`` (an installed package: trusted like any package the user installed). A file
 must lie in the suite's folder or below, unless the user allows it by path (``ladabench run
 --allow-plugin PATH``): a suite someone else wrote cannot run code from elsewhere on the machine.
-Plugins run only when a suite is launched, never for ``--dry-run``, ``status`` or ``report``.
+Plugins run only when a suite is launched, never for ``--dry-run`` (which checks that the files
+exist), ``status`` or ``report``.
 Loading is idempotent per process: registries reject a second registration, and a debug job runs
 in the process that validated the suite.
 """
@@ -18,7 +20,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, Problem
 
 
 def resolve_plugin(ref: str, suite_file: Path, allowed: tuple[str | Path, ...] = ()) -> str:
@@ -55,3 +57,23 @@ def load_plugin(ref: str) -> None:
     except Exception as e:
         del sys.modules[name]
         raise ConfigError(f"plugin {ref} failed to load: {type(e).__name__}: {e}") from None
+
+
+def load_plugins(refs: list[str], config_file: Path, run: bool,
+                 allowed: tuple[str | Path, ...] = ()) -> tuple[tuple[str, ...], list[Problem]]:
+    """The resolved references of a config file's ``plugins`` list and its problems (one per bad
+    entry, at ``plugins[i]``); each is imported when ``run``, else a file is only checked to
+    exist."""
+    resolved, problems = [], []
+    for i, ref in enumerate(refs):
+        try:
+            path = resolve_plugin(ref, config_file, allowed)
+            if run:
+                load_plugin(path)
+            elif path.endswith(".py") and not Path(path).is_file():
+                raise ConfigError(f"plugin file {path} not found")
+        except ConfigError as e:
+            problems.append(Problem(str(config_file), f"plugins[{i}]", str(e)))
+            continue
+        resolved.append(path)
+    return tuple(resolved), problems

@@ -20,9 +20,9 @@ from pydantic import Field, ValidationError
 from ladabench.config import RunConfig, apply_overrides
 from ladabench.core.errors import ConfigError, ConfigErrors, Problem
 from ladabench.core.rundir import SAFE_NAME, check_output_folder
-from ladabench.suite.plugins import load_plugin, resolve_plugin
+from ladabench.suite.plugins import load_plugins
 from ladabench.core.schema import StrictModel, load_yaml, validation_problems
-from ladabench.suite.bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, get_base
+from ladabench.suite.bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, SMOKE_RESOURCES, get_base
 from ladabench.suite.checks import check_run, check_scaling
 from ladabench.suite.grid import (
     Locator, check_key_path, get_path, grid_points, merge, run_name, set_path,
@@ -80,6 +80,8 @@ class Suite:
     #: the plugins were not run, so the registered names (presets, variants, data sets,
     #: metrics) they could add were not checked
     unchecked: bool = False
+    #: what one run asks for: ``spec.resources``, shrunk for ``--smoke``
+    resources: Resources = Resources()
 
     @property
     def required_missing(self) -> list[str]:
@@ -206,20 +208,11 @@ def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, so
     return options
 
 
-def _load_plugins(spec: SuiteSpec, path: Path, source: str, problems: list[Problem],
-                  run: bool, allowed: tuple[str | Path, ...]) -> tuple[str, ...]:
-    """The resolved plugin references, each run (imported) when ``run``."""
-    refs = []
-    for i, ref in enumerate(spec.plugins):
-        try:
-            resolved = resolve_plugin(ref, path, allowed)
-            if run:
-                load_plugin(resolved)
-        except ConfigError as e:
-            problems.append(Problem(source, f"plugins[{i}]", str(e)))
-            continue
-        refs.append(resolved)
-    return tuple(refs)
+def smoke_resources(res: Resources, runs: list[Run]) -> Resources:
+    """``res`` capped by :data:`SMOKE_RESOURCES`; one GPU (at most) when a run names CUDA."""
+    cuda = any(r.config.train.device.startswith("cuda") for r in runs)
+    caps = {**SMOKE_RESOURCES, "gpus": 1 if cuda else 0}
+    return Resources(**{k: min(getattr(res, k), cap) for k, cap in caps.items()})
 
 
 def _parse_spec(data: dict, source: str, problems: list[Problem]) -> SuiteSpec:
@@ -254,7 +247,8 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
                                 f"starting with '.' or '-', got {name!r}"))
         name = "suite"  # go on checking the rest under a valid name
     name = f"{name}_smoke" if smoke else name
-    plugins = _load_plugins(spec, path, source, problems, run_plugins, tuple(allow_plugins))
+    plugins, plugin_problems = load_plugins(spec.plugins, path, run_plugins, tuple(allow_plugins))
+    problems += plugin_problems
     check_names = run_plugins or not plugins
     _check_kind(spec, source, problems)
     base: dict[str, Any] = {}
@@ -282,5 +276,6 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
         _check_unique(runs, source, problems)
     if problems:
         raise ConfigErrors(list(dict.fromkeys(problems)))
+    resources = smoke_resources(spec.resources, runs) if smoke else spec.resources
     return Suite(name, path, spec, tuple(runs), results_dir / name, plugins, scaling,
-                 unchecked=not check_names)
+                 unchecked=not check_names, resources=resources)

@@ -22,7 +22,7 @@ def fast_init(monkeypatch):
 
 
 def test_flops_table_for_cifar10_lada(fast_init, capsys):
-    assert main(["flops", "--preset", "cifar10_32", "--attention", "lada"]) == 0
+    assert main(["flops", "--preset", "cifar10_32", "--attention", "lada", "--wide"]) == 0
     out = capsys.readouterr().out
     assert "MACs of matrix products only" in out and "one forward of one image" in out
     g = next(line for line in out.splitlines() if re.search(r"\blada\s+G\s+total", line))
@@ -48,3 +48,16 @@ def test_flops_unknown_preset_exits_2(capsys):
     assert main(["flops", "--preset", "cifar"]) == 2
     err = capsys.readouterr().err
     assert "unknown preset 'cifar'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_default_table_fits_100_columns(fast_init, capsys):
+    assert main(["flops", "--preset", "cifar10_32", "--attention", "lada", "--attention", "swin",
+                 "--by-module"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = [line for line in lines if not line.startswith("#")]
+    assert max(map(len, table)) <= 100
+    assert table[0].split() == ["preset", "attention", "model", "module", "params", "GMACs",
+                                "GMACs", "paper", "note"]
+    g = next(line for line in table if re.search(r"\blada\s+G\s+total", line))
+    assert g.split()[4:] == ["19,901,647", "0.758", "0.759"]
+    assert any(re.search(r"\bswin\s+D\s+block", line) for line in table)

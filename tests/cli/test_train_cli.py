@@ -43,7 +43,7 @@ def test_wrong_type_and_bad_policy_through_set_name_the_key(tmp_path, capsys):
 def test_tf32_on_cpu_is_an_impossible_combination(tmp_path, capsys):
     cfg = _config(tmp_path, tiny_overrides())
     assert main(["train", cfg, "--set", "train.tf32=true", "--device", "cpu", "--out", str(tmp_path / "r")]) == 2
-    assert "train.tf32: TensorFloat-32 is a CUDA option" in capsys.readouterr().err
+    assert "train.tf32: TensorFloat-32 is a CUDA option; device is cpu" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 

@@ -1,9 +1,10 @@
 """Progress lines of a launched suite (ladabench.launch.progress.SuiteProgress), on a fake clock."""
+import io
 import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from ladabench.launch.progress import SuiteProgress, format_duration, run_fraction
+from ladabench.launch.progress import SuiteProgress, Terminal, format_duration, run_fraction, run_line
 
 
 class Clock:
@@ -80,8 +81,44 @@ def _beats(tmp_path, quiet):
 
 def test_periodic_lines_unless_quiet(tmp_path):
     assert _beats(tmp_path / "loud", quiet=False) == [
-        "[0/2 done, 2 running · ETA 2 min 22 s] running: a 30 %, b 0 %"]
+        "[0/2 done, 2 running · ETA 2 min 22 s] tick 1, 61 sec/tick, suite kimg 0.3/2.0",
+        "  a: kimg 0.3/1.0 (30 %), ETA —",
+        "  b: kimg 0.0/1.0 (0 %), ETA —"]
     assert _beats(tmp_path / "quiet", quiet=True) == []
+
+
+def test_a_run_line_has_rate_eta_and_last_evaluation(tmp_path):
+    run = fake_run(tmp_path, "r", images=68_096_000)
+    with open(run.run_dir / "metrics.jsonl", "a") as f:
+        f.write(json.dumps({"kind": "eval", "step": 1, "images_seen": 6400, "wall_time_s": 1.0,
+                            "results": {"fid": {"value": 23.456, "std": None}}}) + "\n")
+        f.write(json.dumps({"kind": "train", "step": 2, "images_seen": 12_800, "wall_time_s": 2.0,
+                            "img_per_s": 50.0, "train_seconds": 256.0}) + "\n")
+    assert run_line("r", run.run_dir, 68_096_000) == (
+        "r: kimg 12.8/68096.0 (0 %), 50.0 img/s, 20.0 sec/kimg, ETA 378 h 14 min, "
+        "fid 23.46 at 6.4 kimg")
+    # a time budget that ends first: 300 s of training, 256 s spent
+    assert run_line("r", run.run_dir, 68_096_000, budget_s=300.0).endswith(
+        "(85 %), 50.0 img/s, 20.0 sec/kimg, ETA 44 s, fid 23.46 at 6.4 kimg")
+
+
+def test_on_a_terminal_the_tick_is_one_block_redrawn_in_place(tmp_path):
+    stream = io.StringIO()
+    terminal = Terminal(stream)
+    runs = [fake_run(tmp_path, n) for n in ("a", "b")]
+    clock = Clock()
+    p = SuiteProgress(runs, parallel=2, log=terminal.log, every_s=5, clock=clock,
+                      live=terminal.live)
+    p.start("a")
+    p.start("b")
+    for _ in range(2):
+        clock.now += 5
+        p.beat()
+    p.end("a", "finished")
+    text = stream.getvalue()
+    assert "\x1b" not in text.split("tick 1")[0]  # log lines before the first block are plain
+    assert text.count("\x1b[3F\x1b[J") == 2  # tick 2 and the end line replace a 3-line block
+    assert text.endswith("finished  a (0 images, 10 s)\n")
 
 
 def test_format_duration():

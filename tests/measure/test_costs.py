@@ -118,3 +118,22 @@ def test_run_costs_counts_linear_and_conv():
     assert costs["params"] == {"G": 8 * 48 + 48, "D": 3 * 5 * 9 + 5 + 80 + 1}
     assert costs["macs"] == {"G": 8 * 48, "D": 16 * 5 * 3 * 9 + 80}
     assert "3 x (MACs_G + MACs_D)" in costs["convention"]["train_macs"]
+
+
+def test_narrow_lines_stream_each_row_as_it_is_counted():
+    events = []
+
+    def rows():
+        for model in ("G", "D"):
+            events.append(f"counted {model}")
+            yield costs.CostRow("p", "a", model, params=1_234, macs=2 * 10**9, macs_paper=3 * 10**9)
+        events.append("counted E")
+        yield costs.CostRow("p", "a", "G", error="x" * 300)
+
+    for line in costs.narrow_lines(rows(), ["p"], ["a"], width=70):
+        events.append(line.split())
+    assert events[:3] == [["preset", "attention", "model", "params", "GMACs", "GMACs", "paper",
+                           "note"], "counted G", ["p", "a", "G", "1,234", "2.000", "3.000"]]
+    assert events[3:5] == ["counted D", ["p", "a", "D", "1,234", "2.000", "3.000"]]
+    assert events[5] == "counted E" and events[6][:6] == ["p", "a", "G", "-", "-", "-"]
+    assert len(" ".join(events[6])) <= 70

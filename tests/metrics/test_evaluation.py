@@ -31,13 +31,15 @@ def test_protocol_stamp_and_generator_mode(metrics_cache, make_cfg, generators):
     g = generators[1]()
     g.train()
     cfg = make_cfg(real_split="test")
-    res = evaluate(g, cfg, n_gen=40, n_real=5000, device="cpu", metrics=["fid", "kid"])
+    with pytest.warns(UserWarning, match="n_real 5000 capped at the 1000 images of the test split"):
+        res = evaluate(g, cfg, n_gen=40, n_real=5000, device="cpu", metrics=["fid", "kid"])
     assert g.training  # restored after sampling in eval mode
     fid, kid = res["fid"]["protocol"], res["kid"]["protocol"]
     assert CONTRACT_4_KEYS <= set(fid)
     assert fid["metric"] == "fid" and kid["metric"] == "kid"
     assert (fid["extractor"], fid["standard"], fid["dataset"], fid["real_split"]) == ("digits-cnn", False, "digits", "test")
     assert (fid["n_gen"], fid["n_real"], fid["resolution"]) == (40, 1000, 32)  # n_real capped at the split
+    assert fid["n_real_requested"] == 5000  # the cap, recorded (core.protocol.FREE_KEYS)
     assert fid["library"] == "torch-fidelity 0.4.0" and len(fid["weights_sha256"]) == 64
     assert (kid["kid_subsets"], kid["kid_subset_size"]) == (100, 40)
     assert {k: v for k, v in kid.items() if not k.startswith("kid_")} == {**fid, "metric": "kid"}

@@ -10,7 +10,8 @@ import pytest
 
 from ladabench.cli import main
 from ladabench.config import RunConfig
-from ladabench.launch import run_suite
+from ladabench.launch import plan, run_suite
+from ladabench.launch.status import describe
 from ladabench.core.errors import ConfigError, ConfigErrors
 from core.test_schema import ALIAS_BOMB
 from ladabench.suite import load_suite, run_name
@@ -299,11 +300,21 @@ def test_dry_run_prints_runs_and_slurm_parameters_and_writes_nothing(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+#: shipped suites whose data and weights ship with ladabench (the others need files fetched)
+OFFLINE_SUITES = {"ci_regression", "quickstart", "scaling", "stacked_mnist"}
+#: where the pre-flight reports data or weights files absent from this machine
+FILE_KEYS = {"data.root", "eval.real_split", "eval.extractor"}
+
+
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
 def test_every_shipped_suite_passes_a_dry_run(tmp_path, path):
+    suite = load_suite(path, results_root=tmp_path)
     lines: list[str] = []
-    assert run_suite(path, dry_run=True, results_root=tmp_path, log=lines.append) == 0
-    suite = load_suite(path)
+    try:
+        assert run_suite(path, dry_run=True, results_root=tmp_path, log=lines.append) == 0
+    except ConfigErrors as e:  # only files this machine lacks (CIFAR-10, photos, Inception)
+        assert path.stem not in OFFLINE_SUITES and {p.key for p in e.problems} <= FILE_KEYS, str(e)
+        lines = [describe(suite, plan(suite), "local")]
     assert suite.runs or suite.spec.kind == "scaling"
     for run in suite.runs:
         assert run.run_id in lines[0]
