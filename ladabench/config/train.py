@@ -92,8 +92,9 @@ class TrainConfig(StrictModel):
     wandb_project: str = "ladabench"
     """the W&B project of ``log_to: [wandb]`` (entity: ``$WANDB_ENTITY`` or your default)"""
     wandb_mode: Literal["offline", "online"] = "offline"
-    """``offline`` writes the W&B run into the run folder only (``wandb sync <run>/wandb/
-    offline-run-*`` uploads it later, e.g. from a login node); ``online`` streams it"""
+    """``offline`` writes the W&B run into the run folder only (``wandb sync
+    <run>/wandb/offline-run-*`` uploads it later, e.g. from a login node); ``online`` streams
+    it"""
 
     @field_validator("diffaug")
     @classmethod
