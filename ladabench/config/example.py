@@ -35,12 +35,15 @@ def _comment(text: str, indent: str) -> list[str]:
 
 
 def _value(value: Any) -> str:
-    """One YAML flow value (``null``, ``[fid, kid]``, ``{}``, ``0.0002``)."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    """One YAML flow value (``null``, ``[fid, kid]``, ``{}``, ``0.0002``; tuples as lists)."""
+    plain = list(value) if isinstance(value, tuple) else value
+    text = yaml.safe_dump(plain, default_flow_style=True, width=10_000).strip()
     return text.removesuffix("...").strip()
 
 
 def _lines(model: BaseModel, indent: str = "") -> list[str]:
+    """Every field of ``model`` (sections nested and separated by a blank line), each under
+    its description."""
     out = []
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
@@ -50,13 +53,8 @@ def _lines(model: BaseModel, indent: str = "") -> list[str]:
         if isinstance(value, BaseModel):
             out += [f"{indent}{name}:"] + _lines(value, indent + "  ")
         else:
-            out.append(f"{indent}{name}: {_value(_plain(value))}")
+            out.append(f"{indent}{name}: {_value(value)}")
     return out
-
-
-def _plain(value: Any) -> Any:
-    """Tuples as lists (YAML has no tuples)."""
-    return list(value) if isinstance(value, tuple) else value
 
 
 def example_yaml() -> str:
