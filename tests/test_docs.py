@@ -33,6 +33,11 @@ _UNCONFIRMED_CITE = re.compile(r"docs/paper\.md`?(?P<ids>(?:(?:\s*(?:,|/|and)\s*
 _DOC_PATH = re.compile(r"\bdocs/[\w./-]+\.md\b")
 _MD_LINK = re.compile(r"\]\((?P<target>[^)\s#]+\.md)(?:#[^)]*)?\)")
 _HEADING = re.compile(r"^#{2,6}\s+(\d+(?:\.\d+)*)\.?\s", re.M)
+#: notes about how the software was built, which a user's documentation does not carry: the
+#: issue or session it came from, who had which machine, work in progress
+_INTERNAL = re.compile(
+    r"\b(?:the|this|an?|our) issue(?:'s)?\b|\bissue \d+|\bsessions? so far\b"
+    r"|\b(?:no|a) GPU was available\b|\bwho had\b|\bengineers?\b|\bTODO\b|\bWIP\b", re.I)
 
 
 # ----------------------------------------------------------------------------- parsers
@@ -42,6 +47,12 @@ def outside_note_refs(text: str, tags: set[str]) -> list[str]:
     ``docs/`` path), their folder, or a source tag written in brackets (``[HF]``)."""
     tag = re.compile(r"\[(?:" + "|".join(map(re.escape, sorted(tags))) + r")\]")
     return [m.group(0) for rx in (_NOTE_NAME, _NOTE_DIR, tag) for m in rx.finditer(text)]
+
+
+def internal_notes(text: str) -> list[str]:
+    """Every phrase of ``text`` that speaks about how ladabench was built rather than what it
+    does (``_INTERNAL``)."""
+    return [m.group(0) for m in _INTERNAL.finditer(text)]
 
 
 def section_citations(text: str) -> list[tuple[str, str]]:
@@ -144,6 +155,14 @@ def test_outside_note_refs_catches_each_kind():
     assert outside_note_refs("docs/attention.md §3, HF checkpoint, x[0] [TFX]", tags) == []
 
 
+def test_internal_notes_are_found():
+    text = ("The issue's aim of 15 img/s; no GPU was available to the sessions so far; see issue 14;"
+            " TODO: measure")
+    assert internal_notes(text) == ["The issue's", "no GPU was available", "sessions so far",
+                                    "issue 14", "TODO"]
+    assert internal_notes("a known PyTorch bug (github.com/x/y/issues/110); a training session") == []
+
+
 def test_section_citations_parse_lists_and_backticks():
     text = ("(docs/paper.md §8.1, §8.4 and §12) and `docs/attention.md` §9.3; "
             "docs/paper.md §8.2-§8.4. docs/architecture.md contract 2")
@@ -215,3 +234,9 @@ def test_readme_and_docs_links_exist(files):
                for p in broken_doc_paths(files[name], ROOT / name)]
     assert "README.md" in files
     assert missing == [], "\n".join(missing)
+
+
+def test_readme_and_docs_carry_no_notes_on_how_they_were_built(files):
+    sources = ["README.md"] + [n for n in files if n.startswith("docs/")]
+    found = [f"{name}: {note}" for name in sources for note in internal_notes(files[name])]
+    assert found == [], "\n".join(found)

@@ -21,13 +21,18 @@ class ModelConfig(StrictModel):
     """
 
     preset: str = "cifar10_32"
+    """registered architecture preset (``ladabench flops`` lists them; plugins add more)"""
     g_attention: str | list[str] = "lada"
+    """attention of the generator: one registered name, or three (8×8, 16×16, 32×32 stage)"""
     d_attention: str = "lada"
+    """attention of the discriminator's transformer block"""
     attention_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """options per attention name, wherever that variant is used, e.g. {linformer: {k: 32}}"""
     stage_attention_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    #: Conv3×3 after each pixel shuffle in G (reference: on)
+    """options per place (g8, g16, g32, d), over ``attention_options``, e.g. {g16: {shift: 0}}"""
     g_conv: bool = True
-    #: residual around the MLP of the generator block (reference: off, docs/paper.md §4.1)
+    """Conv3×3 after each pixel shuffle in G (reference: on)"""
     g_mlp_residual: bool = False
-    #: keep the Ladaformer block in D; False = conv-only discriminator (ablation)
+    """residual around the MLP of the generator block (reference: off, docs/paper.md §4.1)"""
     d_transformer: bool = True
+    """keep the Ladaformer block in D; False = conv-only discriminator (ablation)"""

@@ -1,8 +1,8 @@
 """The resolved run config (architecture.md contract 1): one nested, typed, frozen object.
 
 ``config_hash`` hashes the canonical JSON of the config without machine-specific fields
-(data root, data cache and loader workers, device, inception weights path), so the same
-experiment has the same hash anywhere.
+(data root, data cache and loader workers, device, inception weights path, experiment
+trackers), so the same experiment has the same hash anywhere.
 """
 from __future__ import annotations
 
@@ -27,17 +27,23 @@ from ladabench.core.schema import YAMLLimitError, StrictModel, load_yaml, parse_
 #: run-config key paths that differ between machines but not between experiments (left out of
 #: the config hash): where the data is, how it is read, the device, the weights file
 MACHINE_KEYS = (("data", "root"), ("data", "cache"), ("data", "workers"), ("train", "device"),
-                ("eval", "inception_weights"))
+                ("eval", "inception_weights"), ("train", "log_to"), ("train", "wandb_project"),
+                ("train", "wandb_mode"))
 
 
 class RunConfig(StrictModel):
-    #: the readable part of the run id and of the run folder's name: one path component
     name: Annotated[str, Field(pattern=SAFE_NAME)] = "run"
+    """the readable part of the run id and of the run folder's name: one path component"""
     suite: Annotated[str, Field(pattern=SAFE_NAME)] | None = None
+    """the suite the run belongs to (set by ``ladabench run``; None for ``ladabench train``)"""
     model: ModelConfig = ModelConfig()
+    """the architecture: a preset and the attention variants in it"""
     data: DataConfig = DataConfig()
+    """the training data set"""
     train: TrainConfig = TrainConfig()
+    """the schedule, the optimisers, the regularisers and logging"""
     eval: EvalConfig = EvalConfig()
+    """the metric protocol: metrics, extractor, sample counts"""
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

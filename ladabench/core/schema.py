@@ -18,10 +18,11 @@ class StrictModel(BaseModel):
     """Unknown keys are errors, values are not coerced across types (a quoted ``"64"`` is not
     the integer 64, ``"yes"`` is not true; an integer is accepted where a float is expected),
     non-finite numbers (``.inf``, ``.nan``) are refused, instances are frozen. A field that reads
-    a YAML list as a tuple says so (``tuple_from_list``)."""
+    a YAML list as a tuple says so (``tuple_from_list``). The docstring under a field is its
+    ``description`` (what ``docs/example_run.yaml`` prints as the key's comment)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True,
-                              allow_inf_nan=False)
+                              allow_inf_nan=False, use_attribute_docstrings=True)
 
 
 def tuple_from_list(value: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 
 from ladabench.config import RunConfig, prepare_run_dir
-from ladabench.core.io import DiskFullError, append_jsonl
+from ladabench.core.io import DiskFullError
 from ladabench.core.rundir import (
     FINISHED, RunDir, RunLock, new_summary, read_summary, write_provenance, write_summary,
 )
@@ -33,6 +33,7 @@ from ladabench.train.signals import StopSignals
 from ladabench.train.provenance import collect_provenance
 from ladabench.device import resolve_device
 from ladabench.train.setup import check_device_options
+from ladabench.train.trackers import check_trackers
 
 #: in-training metric that selects ``checkpoints/best.pt`` (lower is better)
 BEST_METRIC = "fid"
@@ -54,7 +55,7 @@ def evaluator(cfg: RunConfig, trainer: Trainer) -> Callable[[int], dict] | None:
 
     def on_eval(images_seen: int) -> dict:
         results = evaluate_ema(trainer, cfg.eval.n_gen, cfg.eval.n_real)
-        append_jsonl(trainer.rd.metrics, {
+        trainer.record({
             "kind": "eval", "step": trainer.step, "images_seen": images_seen,
             "wall_time_s": trainer.wall_time(), "results": results,
         })
@@ -158,6 +159,7 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     """
     device = resolve_device(cfg.train.device)
     check_device_options(cfg.train, device)
+    check_trackers(cfg.train)
     from ladabench.models import validate_model_config
 
     validate_model_config(cfg.model)

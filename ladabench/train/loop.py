@@ -36,6 +36,7 @@ from ladabench.core.rundir import RunDir
 from ladabench.train.samples import write_real_grid, write_samples
 from ladabench.train.sampler import EpochBatchSampler
 from ladabench.train.setup import TrainSetup, build_setup
+from ladabench.train.trackers import Trackers
 
 SPIKE_NAMES = ["grad_norm/G", "grad_norm/D"]
 #: free space kept beyond a checkpoint's size (metrics lines, the summary, samples)
@@ -84,6 +85,7 @@ class Trainer:
         self.zero = torch.zeros((), device=device)
         gen = torch.Generator().manual_seed(self.t.seed + 77)  # fixed z: never the global RNG
         self.fixed_z = torch.randn(self.t.n_samples, self.t.noise_dim, generator=gen).to(device)
+        self.trackers = Trackers(cfg, rd)
 
     # ---- state -------------------------------------------------------------------------
     def payload(self) -> dict:
@@ -168,8 +170,14 @@ class Trainer:
         wall = self.spent["wall"]
         return self.trained_images / wall if wall else None
 
+    def record(self, record: dict) -> None:
+        """Append one line to ``metrics.jsonl`` (the source of truth), then pass it to the
+        experiment trackers (``train.log_to``)."""
+        append_jsonl(self.rd.metrics, record)
+        self.trackers.record(record)
+
     def event(self, event: str, **details) -> None:
-        append_jsonl(self.rd.metrics, {
+        self.record({
             "kind": "event", "event": event, "step": self.step,
             "images_seen": self.images_seen, "wall_time_s": self.wall_time(), **details,
         })
@@ -229,6 +237,7 @@ class Trainer:
                     return status
         finally:
             bar.close()
+            self.trackers.close()
         raise AssertionError("the batch stream is infinite")
 
     def boundary(self, should_stop, on_eval, bar) -> str | None:
@@ -291,7 +300,7 @@ class Trainer:
         if self.session_intervals > 1 and seen > self.tick["images"]:
             self.rates.append(rate)
         if interval.record:
-            append_jsonl(self.rd.metrics, {
+            self.record({
                 "kind": "train", "step": self.step, "images_seen": seen,
                 "wall_time_s": self.wall_time(), **interval.record, "img_per_s": rate,
                 "train_seconds": self.training_seconds("wall"),
