@@ -198,6 +198,8 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     starts or ends). ``threads``: torch threads per local run (default: the cores shared among
     ``max_parallel`` runs). Bad arguments raise ConfigError before anything is written."""
     _check_arguments(executor, profile, max_parallel, threads)
+    if executor == "local":  # enough GPUs for the parallel runs, before anything is written
+        local_gpu_groups(suite.spec.resources.gpus, max_parallel)
     prof = load_profile(profile) if executor == "slurm" else None
     missing = suite.required_missing
     if missing:

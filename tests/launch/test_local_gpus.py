@@ -82,3 +82,12 @@ def test_too_few_visible_gpus_is_one_line(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-1a2b")
     with pytest.raises(ConfigError, match="expected integer GPU ids"):
         local_gpu_groups(1, 1)
+
+
+def test_too_few_gpus_for_the_parallel_runs_stops_before_anything_is_written(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    with pytest.raises(ConfigError, match="2 parallel runs x 1 GPUs need 2 GPUs"):
+        run_suite(TINY, "local", max_parallel=2, sets=["resources.gpus=1"],
+                  results_root=tmp_path / "results", log=lambda s: None)
+    assert not (tmp_path / "results").exists()
