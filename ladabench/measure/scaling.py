@@ -108,6 +108,7 @@ def measure(spec: dict) -> dict:
                           spec["options"]).to(device)
     x = torch.randn(spec["batch"], spec["tokens"], spec["dim"], device=device, requires_grad=True)
     grad = torch.randn_like(x)
+
     def one_pass() -> None:
         module.zero_grad(set_to_none=True)
         x.grad = None
