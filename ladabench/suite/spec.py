@@ -193,6 +193,7 @@ def _check_kind(spec: SuiteSpec, source: str, problems: list[Problem]) -> None:
             if getattr(spec, key):
                 problems.append(Problem(source, key, "not used by a 'kind: scaling' suite; remove it"))
 
+
 def _set_resources(spec: SuiteSpec, flat_sets: dict[str, Any],
                    problems: list[Problem]) -> SuiteSpec:
     """``--set resources.<key>=value`` (any kind of suite; removed from ``flat_sets``): what each
@@ -212,7 +213,8 @@ def _set_resources(spec: SuiteSpec, flat_sets: dict[str, Any],
 
 def _check_scaling_device(spec: SuiteSpec, options: dict[str, Any], source: str,
                           problems: list[Problem]) -> None:
-    """A sweep on a GPU must ask for one (the executors hide GPUs a job did not ask for)."""
+    """A sweep on a GPU must ask for one (the local and SLURM executors hide the GPUs a job did
+    not ask for)."""
     device = str(options.get("device", "auto"))
     if device.startswith("cuda") and spec.resources.gpus == 0:
         problems.append(Problem(source, "scaling.device", f"{device!r} needs resources.gpus >= 1 "
