@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # One prepared device check: `ladabench bench` for cifar10_32 and ffhq_128 in fp32, TF32, bf16
-# and compiled, then a short training with in-loop evaluation (embedded digits, digits-cnn FID/KID,
-# offline); writes OUT/device_check.json and OUT/device_check.md (benchmarks/device_check_report.py).
+# and compiled, a short training with in-loop evaluation (embedded digits, digits-cnn FID/KID,
+# offline), a training stopped by SIGTERM and resumed from its checkpoint on the device, a 2-run
+# suite through the local executor (benchmarks/device_check_suite.yaml) and the attention scaling
+# sweep (suites/scaling.yaml); writes OUT/device_check.json and OUT/device_check.md
+# (benchmarks/device_check_report.py).
 #
 #   benchmarks/device_check.sh [OUT]          # OUT defaults to results/device_check
 #
-# On a CUDA machine: paper batch sizes (128 at 32 px, 32 at 128 px), 10 timed steps, and a
-# training sized to last 2 minutes at the measured cifar10_32 speed, all within an 8-minute budget
+# On a CUDA machine: paper batch sizes (128 at 32 px, 32 at 128 px), 10 timed steps, a training
+# sized to last 1 minute at the measured cifar10_32 speed, a resumed run of 200 steps, suite runs of
+# 20 steps, a sweep of one layer per variant up to 4,096 tokens, all within an 8-minute budget
 # (a step that would start past it is recorded as skipped; DEVICE_CHECK_BUDGET_S overrides it).
 # On a CPU-only machine: the same steps at tiny size (batch 1, one timed step, a 4-step training
 # of batch 2), without a budget, so CI proves the script works; TF32 is recorded as not
@@ -21,12 +25,14 @@ mkdir -p "$out/bench"
 rm -f "$out"/bench/*
 
 if "$python" -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-  device=cuda; steps=10; warmup=3; train_s=120; bench_limit=150; train_batch=128
+  device=cuda; steps=10; warmup=3; train_s=60; bench_limit=150; train_batch=128
   declare -A batch=([cifar10_32]=128 [ffhq_128]=32)
+  gpus=1; resume_steps=200; suite_steps=20; sweep_tokens="[64,256,1024,4096]"
   eval_n=1000; budget_s=${DEVICE_CHECK_BUDGET_S:-480}
 else  # no time budget: CI must see every step run
   device=cpu; steps=1; warmup=1; train_s=0; bench_limit=1800; train_batch=2
   declare -A batch=([cifar10_32]=1 [ffhq_128]=1)
+  gpus=0; resume_steps=6; suite_steps=2; sweep_tokens="[64,256]"
   eval_n=100; budget_s=${DEVICE_CHECK_BUDGET_S:-86400}
 fi
 
@@ -80,12 +86,68 @@ print(max(2, int(r['train_img_per_s'] * $train_s) // $train_batch) * $train_batc
   echo "device_check: training: $(cat "$out/train.status")"
 }
 
-# eager modes first, then the training, then the compiled runs (the longest, first to be cut
-# by the budget)
+finish() {  # finish NAME RC: NAME.status from an exit code
+  if [ "$2" -eq 0 ]; then echo ok; else echo "failed: exit $2 (see $1.log)"; fi > "$out/$1.status"
+  echo "device_check: $1: $(cat "$out/$1.status")"
+}
+
+over_budget() {  # over_budget NAME: record NAME as skipped once the budget is spent
+  [ "$SECONDS" -lt "$budget_s" ] && return 1
+  echo "skipped: time budget of ${budget_s} s spent" > "$out/$1.status"
+}
+
+resume() {  # SIGTERM after the first logged step (checkpoint, exit 143), then resume to the end
+  over_budget resume && return
+  local rc=0 pid args=("${ladabench[@]}" train benchmarks/device_check_train.yaml --out "$out/resume"
+    --device "$device" --quiet --set "train.batch_size=$train_batch"
+    --set "train.images=$((resume_steps * train_batch))" --set "train.log_every_images=$train_batch"
+    --set "eval.metrics=[]")
+  rm -rf "$out/resume"
+  "${args[@]}" > "$out/resume.log" 2>&1 & pid=$!
+  until grep -qs '"kind": "train"' "$out/resume/metrics.jsonl" || ! kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || rc=$?
+  if [ "$rc" -ne 143 ]; then
+    echo "failed: first session exit $rc, expected 143 (see resume.log)" > "$out/resume.status"
+  else
+    rc=0; "${args[@]}" >> "$out/resume.log" 2>&1 || rc=$?
+    finish resume "$rc"
+  fi
+}
+
+suite() {  # two runs through the local executor, each given the GPU
+  over_budget suite && return
+  local rc=0
+  rm -rf "$out/suite"
+  "${ladabench[@]}" run benchmarks/device_check_suite.yaml --executor local --quiet \
+    --results "$out/suite" --set "resources.gpus=$gpus" --set "train.device=$device" \
+    --set "train.batch_size=$train_batch" --set "train.images=$((suite_steps * train_batch))" \
+    > "$out/suite.log" 2>&1 || rc=$?
+  finish suite "$rc"
+}
+
+sweep() {  # the attention scaling sweep, one layer per variant, through the local executor
+  over_budget sweep && return
+  local rc=0
+  rm -rf "$out/sweep"
+  "${ladabench[@]}" run suites/scaling.yaml --executor local --quiet --results "$out/sweep" \
+    --set "resources.gpus=$gpus" --set "scaling.device=$device" \
+    --set "scaling.tokens=$sweep_tokens" --set "scaling.scopes=[layer]" \
+    --set scaling.repeats=3 --set scaling.warmup=1 > "$out/sweep.log" 2>&1 || rc=$?
+  finish sweep "$rc"
+}
+
+# eager modes first, then the trainings, the suite and the sweep, then the compiled runs (the
+# longest, first to be cut by the budget)
 for preset in cifar10_32 ffhq_128; do
   for mode in fp32 tf32 bf16; do bench "$preset" "$mode"; done
 done
 train
+resume
+suite
+sweep
 for preset in cifar10_32 ffhq_128; do bench "$preset" compile; done
 
 "$python" benchmarks/device_check_report.py "$out" --device "$device" --seconds "$SECONDS"

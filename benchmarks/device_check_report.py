@@ -1,5 +1,6 @@
 """Collects what ``benchmarks/device_check.sh`` measured into ``OUT/device_check.json`` and a
-Markdown table ``OUT/device_check.md``; exits 1 when a step failed or timed out.
+Markdown table ``OUT/device_check.md`` (benches, the training, the resumed run, the local-executor
+suite and the scaling sweep); exits 1 when a step failed or timed out.
 
     python benchmarks/device_check_report.py OUT --device cuda --seconds 431
 """
@@ -50,6 +51,36 @@ def training(out: Path) -> dict:
     return result
 
 
+def resumed(out: Path) -> dict:
+    """The SIGTERM-then-resume step: its status, the resumes the run logged, its final state."""
+    run = out / "resume"
+    records = read_jsonl(run / "metrics.jsonl") if (run / "metrics.jsonl").is_file() else []
+    summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").is_file() else {}
+    return {"status": _read_status(out / "resume.status"),
+            "resumes": sum(r.get("event") == "resume" for r in records),
+            "run_status": summary.get("status"), "images_seen": summary.get("images_seen")}
+
+
+def suite_runs(out: Path) -> dict:
+    """The local-executor suite: each run's final status and the device it trained on."""
+    runs = {}
+    for summary in sorted((out / "suite").glob("*/*/summary.json")):
+        prov = summary.parent / "provenance.json"
+        device = json.loads(prov.read_text()).get("device") if prov.is_file() else None
+        runs[summary.parent.name] = {"status": json.loads(summary.read_text()).get("status"),
+                                     "device": device}
+    return {"status": _read_status(out / "suite.status"), "runs": runs}
+
+
+def sweep(out: Path) -> dict:
+    """The scaling sweep: points measured and skipped, and where."""
+    found = sorted((out / "sweep").glob("*/scaling.json"))
+    doc = json.loads(found[0].read_text()) if found else {"rows": [], "settings": {}}
+    count = {s: sum(r["status"] == s for r in doc["rows"]) for s in ("ok", "skipped", "failed")}
+    return {"status": _read_status(out / "sweep.status"), "points": count,
+            "device_name": doc["settings"].get("device_name")}
+
+
 def _fmt(x, spec: str) -> str:
     return "–" if x is None else format(x, spec)
 
@@ -81,6 +112,18 @@ def markdown(report: dict) -> str:
         f"({_fmt(s.get('img_per_s'), '.1f')} img/s), in-loop digits-cnn FID "
         f"(standard: false): {', '.join(_fmt(v, '.1f') for v in fid) or 'none'}.",
     ]
+    r, su, sw = report["resume"], report["suite"], report["sweep"]
+    runs = ", ".join(f"{name} {v['status']} on {v['device']}" for name, v in su["runs"].items())
+    lines += [
+        "",
+        f"Resume (SIGTERM after the first step, then continued): {r['status']}; {r['resumes']} "
+        f"resume(s) logged, run {r['run_status']} at {r['images_seen']} images.",
+        "",
+        f"Suite through the local executor: {su['status']}; {runs or 'no runs'}.",
+        "",
+        f"Scaling sweep on {sw['device_name']}: {sw['status']}; {sw['points']['ok']} points "
+        f"measured, {sw['points']['skipped']} skipped, {sw['points']['failed']} failed.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -95,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "device": args.device, "device_name": first.get("device_name", "unknown"),
         "torch": first.get("torch", "unknown"), "seconds": args.seconds,
-        "bench": bench, "training": training(args.out),
+        "bench": bench, "training": training(args.out), "resume": resumed(args.out),
+        "suite": suite_runs(args.out), "sweep": sweep(args.out),
     }
-    statuses = [row["status"] for row in bench] + [report["training"]["status"]]
+    statuses = [row["status"] for row in bench] + [
+        report[step]["status"] for step in ("training", "resume", "suite", "sweep")]
     report["ok"] = not any(s.startswith(BAD) for s in statuses)
     write_json(args.out / "device_check.json", report)
     table = markdown(report)

@@ -63,6 +63,27 @@ def local_threads(max_parallel: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // max_parallel) if max_parallel > 1 else None
 
 
+def local_gpu_groups(gpus: int, max_parallel: int) -> list[tuple[int, ...]]:
+    """The GPUs of each of ``max_parallel`` parallel local jobs: disjoint groups of ``gpus``
+    ids taken from this process's ``CUDA_VISIBLE_DEVICES`` (integer ids), or 0, 1, ... when it
+    is unset. submitit hands a local job ``CUDA_VISIBLE_DEVICES`` = its group (empty: no GPU)."""
+    if gpus == 0:
+        return [()] * max_parallel
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    needed = gpus * max_parallel
+    if visible is None:
+        ids = list(range(needed))
+    elif all(part.strip().isdigit() for part in visible.split(",") if part.strip()):
+        ids = [int(part) for part in visible.split(",") if part.strip()]
+    else:
+        raise ConfigError(f"CUDA_VISIBLE_DEVICES: expected integer GPU ids for --executor local, "
+                          f"got {visible!r}")
+    if len(ids) < needed:
+        raise ConfigError(f"resources.gpus: {max_parallel} parallel runs x {gpus} GPUs need "
+                          f"{needed} GPUs, CUDA_VISIBLE_DEVICES={visible!r} lists {len(ids)}")
+    return [tuple(ids[i * gpus:(i + 1) * gpus]) for i in range(max_parallel)]
+
+
 def _launch_scaling(suite: Suite, executor: Any, force: bool, wait: bool,
                     log: Callable[[str], None]) -> dict[str, str]:
     """Submit the sweep unless its output exists (``force``: run it again)."""
@@ -93,12 +114,18 @@ def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int
     ``threads`` torch threads (None: the cores shared among the parallel runs)."""
     queue, running, outcomes = list(runs), {}, {}
     threads = threads or local_threads(max_parallel)
+    free = local_gpu_groups(suite.spec.resources.gpus, max_parallel)
+    held: dict[str, tuple[int, ...]] = {}
     while queue or running:
         while queue and len(running) < max_parallel:
             run = queue.pop(0)
+            held[run.run_id] = free.pop(0)
+            if held[run.run_id]:
+                executor.update_parameters(visible_gpus=held[run.run_id])
             running[run.run_id] = executor.submit(_job(run, suite, threads))
             progress.start(run.run_id)
         _collect(running, outcomes, progress)
+        free += [held.pop(run_id) for run_id in list(held) if run_id not in running]
         time.sleep(0.2)
     return outcomes
 
@@ -152,7 +179,8 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
         return submitit.DebugExecutor(folder=folder)
     if kind == "local":
         local = submitit.LocalExecutor(folder=folder)
-        local.update_parameters(timeout_min=res.time_min)
+        local.update_parameters(timeout_min=res.time_min, gpus_per_node=res.gpus,
+                                visible_gpus=local_gpu_groups(res.gpus, 1)[0])
         return local
     slurm = submitit.AutoExecutor(folder=folder, cluster="slurm",
                                   slurm_max_num_timeout=profile.max_num_timeout)
@@ -209,6 +237,8 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     ``max_parallel`` runs). ``pdb``: the debug executor stops in the post-mortem debugger of a
     failing run. Bad arguments raise ConfigError before anything is written."""
     _check_arguments(executor, profile, max_parallel, threads, pdb)
+    if executor == "local":  # enough GPUs for the parallel runs, before anything is written
+        local_gpu_groups(suite.spec.resources.gpus, max_parallel)
     prof = load_profile(profile) if executor == "slurm" else None
     _check_required(suite)
     if suite.spec.kind == "scaling":

@@ -4,8 +4,9 @@ one full block (pre-LN attention + MLP, the discriminator block) as the token co
 For every registered attention variant (no variant is named here except the default quadratic
 ``baseline`` and the study's options, both parameters), at fixed width C, heads h and batch B:
 - ``time_ms``: the fastest of ``repeats`` timed forward+backward passes after ``warmup`` untimed
-  ones (``torch.cuda.synchronize`` around each on GPU): other processes only ever add time, so
-  the minimum is the estimator least disturbed on a shared machine; ``time_median_ms`` too.
+  ones (on a GPU: CUDA events around each pass, one synchronisation after all of them): other
+  processes only ever add time, so the minimum is the estimator least disturbed on a shared
+  machine; ``time_median_ms`` too.
 - ``peak_memory_bytes``: CPU: the rise of the resident set's high-water mark (``VmHWM`` in
   /proc/self/status, reset through /proc/self/clear_refs) of a fresh worker process that builds
   the module and runs every pass: weights, activations, gradients and allocator slack
@@ -21,13 +22,14 @@ larger N of that curve. Exponents and crossovers follow the one rule of
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import multiprocessing as mp
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,12 @@ MLP_RATIO = 4
 #: the study's settings (like a suite's ``attention_options``): Swin 8×8 windows; Linformer
 #: keeps its registry default k = N/4
 OPTIONS: dict[str, dict[str, Any]] = {"swin": {"window": 8}}
+#: width and batch when not given: one image of the paper's width on a CPU; on a GPU a batch and
+#: width that keep it busy (at batch 1, width 64 a pass is kernel-launch overhead, whatever N)
+SIZES = {"cpu": {"dim": 64, "batch": 1}, "cuda": {"dim": 256, "batch": 32}}
+CPU_MEMORY_BUDGET = 3 * 2**30
+#: share of the GPU's memory a point may be predicted to use (the rest: context, allocator)
+GPU_MEMORY_SHARE = 0.8
 COLUMNS = ["variant", "scope", "tokens", "dim", "heads", "batch", "macs", "time_ms", "time_median_ms",
            "peak_memory_bytes", "memory_method", "status", "reason", "device"]
 
@@ -100,22 +108,44 @@ def measure(spec: dict) -> dict:
                           spec["options"]).to(device)
     x = torch.randn(spec["batch"], spec["tokens"], spec["dim"], device=device, requires_grad=True)
     grad = torch.randn_like(x)
-    times = []
-    for i in range(spec["warmup"] + spec["repeats"]):
+
+    def one_pass() -> None:
         module.zero_grad(set_to_none=True)
         x.grad = None
-        if cuda:
-            torch.cuda.synchronize(device)
-        t0 = time.perf_counter()
         module(x).backward(grad)
-        if cuda:
-            torch.cuda.synchronize(device)
-        if i >= spec["warmup"]:
-            times.append(time.perf_counter() - t0)
+
+    times = (_cuda_pass_times if cuda else _cpu_pass_times)(one_pass, spec["warmup"], spec["repeats"])
     peak = (torch.cuda.max_memory_allocated(device) if cuda else _vm_kib("VmHWM") * 1024) - base
     return {"macs": closed_form_macs(module, spec["scope"], spec["batch"], spec["tokens"], spec["dim"]),
             "time_ms": 1e3 * min(times), "time_median_ms": 1e3 * float(np.median(times)),
             "peak_memory_bytes": int(peak), "status": "ok", "reason": ""}
+
+
+def _cpu_pass_times(one_pass: Callable[[], None], warmup: int, repeats: int) -> list[float]:
+    """Seconds of each timed pass (wall clock around the pass)."""
+    times = []
+    for i in range(warmup + repeats):
+        t0 = time.perf_counter()
+        one_pass()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def _cuda_pass_times(one_pass: Callable[[], None], warmup: int, repeats: int) -> list[float]:
+    """Seconds of each timed pass on the GPU's stream, from CUDA events recorded around it: the
+    host queues every pass and synchronises once at the end, so no per-pass host round trip is
+    charged to the pass."""
+    for _ in range(warmup):
+        one_pass()
+    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+              for _ in range(repeats)]
+    for start, end in events:
+        start.record()
+        one_pass()
+        end.record()
+    torch.cuda.synchronize()
+    return [start.elapsed_time(end) / 1e3 for start, end in events]
 
 
 def _worker(conn, spec: dict) -> None:
@@ -126,10 +156,22 @@ def _worker(conn, spec: dict) -> None:
     conn.close()
 
 
+def _measure_cuda(spec: dict) -> dict:
+    """``measure`` in-process; an out-of-memory point is skipped (its memory freed: the
+    exception's frames hold the tensors until it is dropped) and the sweep goes on."""
+    try:
+        return measure(spec)
+    except torch.OutOfMemoryError as e:
+        reason = f"out of memory: {str(e).splitlines()[0]}"
+    gc.collect()
+    torch.cuda.empty_cache()
+    return {"status": "skipped", "reason": reason}
+
+
 def run_point(spec: dict, timeout_s: float) -> dict:
     """``measure`` in a fresh process on CPU (a clean high-water mark), in-process on GPU."""
     if spec["device"].startswith("cuda"):
-        return measure(spec)
+        return _measure_cuda(spec)
     ctx = mp.get_context("forkserver")  # children never inherit a used OpenMP pool
     ctx.set_forkserver_preload([__name__])  # torch imported once, in the server
     parent, child = ctx.Pipe(duplex=False)
@@ -199,12 +241,16 @@ def _run_curve(base: dict, tokens: tuple[int, ...], memory_budget: int, time_bud
 
 def run_scaling(
     out_dir: str | Path | None = None, variants: list[str] | None = None,
-    tokens: tuple[int, ...] = TOKENS, dim: int = 64, heads: int = 4, batch: int = 1,
-    device: str = "cpu", repeats: int = 5, warmup: int = 2, threads: int = 1,
-    scopes: tuple[str, ...] = SCOPES, options: dict[str, dict] | None = None,
-    memory_budget_bytes: int = 3 * 2**30, time_budget_s: float = 60.0, log=print,
+    tokens: tuple[int, ...] = TOKENS, dim: int | None = None, heads: int = 4,
+    batch: int | None = None, device: str = "auto", repeats: int = 5, warmup: int = 2,
+    threads: int = 1, scopes: tuple[str, ...] = SCOPES, options: dict[str, dict] | None = None,
+    memory_budget_bytes: int | None = None, time_budget_s: float = 60.0, log=print,
 ) -> pd.DataFrame:
     """Run the sweep; one row per (variant, scope, N) in ``COLUMNS`` order.
+
+    ``device`` (``auto``: CUDA when the job sees a GPU) sets what is not given: ``dim`` and
+    ``batch`` (``SIZES``) and ``memory_budget_bytes`` (CPU: 3 GiB; GPU: ``GPU_MEMORY_SHARE`` of
+    its memory). A GPU point that runs out of memory is recorded as skipped.
 
     CPU points run on ``threads`` intra-op threads (default 1: on a shared machine a second
     OpenMP thread that loses its core stalls every parallel region, measured 700 ms instead of
@@ -217,8 +263,12 @@ def run_scaling(
     bad = [s for s in scopes if s not in SCOPES]
     if bad:
         raise ConfigError(f"scaling: unknown scope(s) {', '.join(bad)}; available: {', '.join(SCOPES)}")
-    cuda = device.startswith("cuda")
-    dev_name = torch.cuda.get_device_name(device) if cuda else f"cpu ({threads} thread(s))"
+    torch_device = resolve_device(device, "scaling.device")
+    device, cuda = str(torch_device), torch_device.type == "cuda"
+    sizes = SIZES["cuda" if cuda else "cpu"]
+    dim, batch = dim or sizes["dim"], batch or sizes["batch"]
+    memory_budget_bytes = memory_budget_bytes or _memory_budget(torch_device)
+    dev_name = torch.cuda.get_device_name(torch_device) if cuda else f"cpu ({threads} thread(s))"
     settings = dict(dim=dim, heads=heads, batch=batch, device=device, repeats=repeats, warmup=warmup,
                     threads=threads, options=options)
     rows = []
@@ -234,6 +284,12 @@ def run_scaling(
     return df
 
 
+def _memory_budget(device: torch.device) -> int:
+    if device.type != "cuda":
+        return CPU_MEMORY_BUDGET
+    return int(GPU_MEMORY_SHARE * torch.cuda.get_device_properties(device).total_memory)
+
+
 def write_outputs(df: pd.DataFrame, out_dir: Path, settings: dict) -> None:
     """``scaling.csv`` (rows) and ``scaling.json`` (rows, summary, settings), atomically."""
     write_text(out_dir / "scaling.csv", df.to_csv(index=False))
@@ -247,12 +303,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="results/scaling", help="output folder (scaling.csv/json)")
     parser.add_argument("--variants", nargs="+", default=None, help="attention variants (default: all)")
     parser.add_argument("--tokens", nargs="+", type=int, default=list(TOKENS), help="token counts N")
-    parser.add_argument("--dim", type=int, default=64, help="width C")
+    parser.add_argument("--dim", type=int, default=None, help="width C (default per device: SIZES)")
+    parser.add_argument("--batch", type=int, default=None, help="batch B (default per device: SIZES)")
     parser.add_argument("--heads", type=int, default=4, help="heads h")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
     parser.add_argument("--repeats", type=int, default=5, help="timed passes per point")
     parser.add_argument("--threads", type=int, default=1, help="CPU intra-op threads")
-    parser.add_argument("--memory-budget-gib", type=float, default=3.0, help="skip points predicted above")
+    parser.add_argument("--memory-budget-gib", type=float, default=None,
+                        help="skip points predicted above (default: 3 on CPU, 80%% of a GPU)")
     parser.add_argument("--time-budget-s", type=float, default=60.0, help="skip points predicted slower")
 
 
@@ -263,9 +321,11 @@ def bench_scaling(args: argparse.Namespace) -> int:
     add_arguments(defaults)
     opts = {**vars(defaults.parse_args([])), **{k: v for k, v in vars(args).items() if v is not None}}
     device = str(resolve_device(opts["device"], "--device"))
+    budget = opts["memory_budget_gib"]
     df = run_scaling(opts["out"], opts["variants"], tuple(opts["tokens"]), opts["dim"], opts["heads"],
-                     device=device, repeats=opts["repeats"], threads=opts["threads"],
-                     memory_budget_bytes=int(opts["memory_budget_gib"] * 2**30),
+                     batch=opts["batch"], device=device, repeats=opts["repeats"],
+                     threads=opts["threads"],
+                     memory_budget_bytes=int(budget * 2**30) if budget is not None else None,
                      time_budget_s=opts["time_budget_s"])
     print(format_summary(summarize(df)))
     print(f"wrote {Path(opts['out']) / 'scaling.csv'} and scaling.json")

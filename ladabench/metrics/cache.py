@@ -34,11 +34,15 @@ def real_stats_cache_name(
     weights_sha256: str,
     feature_layer: str,
     sample_seed: int,
+    device_type: str,
+    precision: str,
 ) -> str:
     """torch-fidelity ``input2_cache_name`` for a set of real images.
 
     Every argument changes the features or the statistics, so every argument is in the key:
-    a new weights file, another sample count or other pixels can never hit a stale entry.
+    a new weights file, another sample count or other pixels can never hit a stale entry, nor
+    can features computed on another kind of device (GPU kernels round differently from CPU
+    ones) or at another precision.
     The readable prefix is for people listing the folder; only the hash decides a hit.
     """
     fields = {
@@ -50,5 +54,7 @@ def real_stats_cache_name(
         "weights_sha256": weights_sha256,
         "feature_layer": feature_layer,
         "sample_seed": sample_seed,
+        "device_type": device_type,
+        "precision": precision,
     }
     return f"ladabench-{dataset}-{split}-{resolution}px-{n_real}-{content_key(fields)[:20]}"

@@ -63,7 +63,8 @@ class EvalContext:
 
     @functools.cached_property
     def real(self) -> fidelity.RealSet:
-        real = fidelity.real_set(self.real_data_cfg, self.n_real, self.extractor, file_sha256(self.weights))
+        real = fidelity.real_set(self.real_data_cfg, self.n_real, self.extractor,
+                                 file_sha256(self.weights), self.device.type)
         if real.n < self.n_real:
             warnings.warn(f"n_real {self.n_real} capped at the {real.n} images of the "
                           f"{self.real_data_cfg.split} split of {self.real_data_cfg.name!r} (stamped "
@@ -101,7 +102,14 @@ class EvalContext:
             "standard": self.extractor.standard,
             "seed": fidelity.NOISE_SEED,
             "library": fidelity.LIBRARY,
-        } | ({"n_real_requested": self.n_real} if self.real.n < self.n_real else {})
+        } | ({"n_real_requested": self.n_real} if self.real.n < self.n_real else {}) \
+            | extractor_device(self.device)
+
+
+def extractor_device(device: torch.device) -> dict[str, str]:
+    """Protocol key of features computed off the CPU: GPU kernels round differently, so such
+    values are compared only with each other (CPU protocols, the baselines', carry no key)."""
+    return {} if device.type == "cpu" else {"extractor_device": device.type}
 
 
 def _value(value: float, std: float | None, protocol: dict) -> MetricValue:
@@ -178,7 +186,7 @@ def modes(ctx: EvalContext) -> dict[str, MetricValue]:
         "extractor": DIGITS_CNN, "weights_sha256": file_sha256(path), "n_gen": ctx.n_gen, "n_real": None,
         "real_split": None, "dataset": ctx.cfg.data.name, "resolution": ctx.cfg.data.resolution,
         "standard": False, "seed": fidelity.NOISE_SEED, "library": "ladabench",
-    }
+    } | extractor_device(ctx.device)
     return {
         "modes": _value(covered, None, {"metric": "modes"} | protocol),
         "modes_reverse_kl": _value(kl, None, {"metric": "modes_reverse_kl"} | protocol),
@@ -190,7 +198,9 @@ def evaluate(generator: fidelity.Fakes, cfg: RunConfig, n_gen: int, n_real: int,
     """Evaluate ``generator`` (the EMA generator, or a data set of ``n_gen`` uint8 images
     ``(3, R, R)``) with ``metrics`` (default ``cfg.eval.metrics``).
 
-    Returns ``{metric: {"value": float, "std": float | None, "protocol": {...}}}``.
+    Returns ``{metric: {"value": float, "std": float | None, "protocol": {...}}}``. The
+    generator and the extractor run in strict fp32 (``fidelity.strict_fp32``), whatever
+    precision training uses.
 
     Raises:
         ConfigError: unknown metric or extractor; DataError: missing weights or data.
@@ -201,7 +211,8 @@ def evaluate(generator: fidelity.Fakes, cfg: RunConfig, n_gen: int, n_real: int,
     fns = [METRICS.get(name) for name in names]  # unknown names fail before any work
     ctx = EvalContext(generator, cfg, n_gen, n_real, device, names)
     out: dict[str, MetricValue] = {}
-    for name, fn in zip(names, fns):
-        out.update(fn(ctx))
-        log.info("%s: %s", name, {k: v["value"] for k, v in out.items()})
+    with fidelity.strict_fp32(ctx.device):
+        for name, fn in zip(names, fns):
+            out.update(fn(ctx))
+            log.info("%s: %s", name, {k: v["value"] for k, v in out.items()})
     return out

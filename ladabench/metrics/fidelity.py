@@ -44,6 +44,8 @@ PRECISION_KEY, RECALL_KEY = torch_fidelity.KEY_METRIC_PRECISION, torch_fidelity.
 #: the metrics computed by torch-fidelity (ladabench's names are its ``calculate_metrics`` flags)
 FIDELITY_METRICS = ("fid", "kid", "isc", "prc")
 LIBRARY = f"torch-fidelity {torch_fidelity.__version__}"
+#: the arithmetic of every evaluation (generator and extractor), whatever training uses
+PRECISION = "fp32-strict"
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,20 @@ def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
         module.train(was_training)
 
 
+@contextmanager
+def strict_fp32(device: torch.device) -> Iterator[None]:
+    """Evaluate in strict IEEE fp32 whatever training set: TF32 off for CUDA matmuls and cuDNN
+    convolutions (``train.tf32``), autocast off (``train.amp``); the flags are restored after."""
+    flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        with torch.autocast("cpu", enabled=False), (
+                torch.autocast(device.type, enabled=False) if device.type != "cpu" else nullcontext()):
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
+
+
 @dataclass(frozen=True)
 class RealSet:
     """The real images of one protocol: uint8 ``(3, R, R)`` items, their count and cache name."""
@@ -99,8 +115,10 @@ class RealSet:
     cache_name: str
 
 
-def real_set(data_cfg: DataConfig, n_real: int, extractor: Extractor, weights_sha256: str) -> RealSet:
-    """``min(n_real, split size)`` real images of ``data_cfg`` (drawn with REAL_SEED when fewer).
+def real_set(data_cfg: DataConfig, n_real: int, extractor: Extractor, weights_sha256: str,
+             device_type: str) -> RealSet:
+    """``min(n_real, split size)`` real images of ``data_cfg`` (drawn with REAL_SEED when fewer),
+    their features cached per extractor device type (``cpu``, ``cuda``).
 
     The count actually used is what the protocol stamps (a 4,000-image split evaluated with
     ``n_real=50000`` is stamped ``n_real: 4000``).
@@ -121,6 +139,8 @@ def real_set(data_cfg: DataConfig, n_real: int, extractor: Extractor, weights_sh
         weights_sha256=weights_sha256,
         feature_layer=extractor.feature_layer,
         sample_seed=REAL_SEED,
+        device_type=device_type,
+        precision=PRECISION,
     )
     return RealSet(Subset(full, picks.tolist()), n, fingerprint, name)
 

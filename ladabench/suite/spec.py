@@ -195,6 +195,34 @@ def _check_kind(spec: SuiteSpec, source: str, problems: list[Problem]) -> None:
             if getattr(spec, key):
                 problems.append(Problem(source, key, "not used by a 'kind: scaling' suite; remove it"))
 
+
+def _set_resources(spec: SuiteSpec, flat_sets: dict[str, Any],
+                   problems: list[Problem]) -> SuiteSpec:
+    """``--set resources.<key>=value`` (any kind of suite; removed from ``flat_sets``): what each
+    job asks the executor for, e.g. ``resources.gpus=1`` for a GPU."""
+    chosen = {key.removeprefix("resources."): flat_sets.pop(key)
+              for key in list(flat_sets) if key.startswith("resources.")}
+    if not chosen:
+        return spec
+    try:
+        resources = Resources.model_validate({**spec.resources.model_dump(), **chosen})
+    except ValidationError as err:
+        problems.extend(p.at(f"--set resources.{p.key}")
+                        for p in validation_problems(err, Resources, ""))
+        return spec
+    return spec.model_copy(update={"resources": resources})
+
+
+def _check_scaling_device(spec: SuiteSpec, options: dict[str, Any], source: str,
+                          problems: list[Problem]) -> None:
+    """A sweep on a GPU must ask for one (the local and SLURM executors hide the GPUs a job did
+    not ask for)."""
+    device = str(options.get("device", "auto"))
+    if device.startswith("cuda") and spec.resources.gpus == 0:
+        problems.append(Problem(source, "scaling.device", f"{device!r} needs resources.gpus >= 1 "
+                                "(--set resources.gpus=1)"))
+
+
 def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, source: str,
                      problems: list[Problem], check_names: bool) -> dict[str, Any]:
     """A scaling suite's ``run_scaling`` options, then ``--smoke``, then ``--set scaling.*``."""
@@ -260,6 +288,7 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     grid = _check_grid(spec, source, problems)
     _check_exclude(spec, grid, source, problems)
     flat_sets = _parse_sets(list(sets), problems)
+    spec = _set_resources(spec, flat_sets, problems)
     results_dir = Path(results_root if results_root is not None else spec.results_root)
     try:
         check_output_folder(results_dir, "--results" if results_root is not None else "results_root")
@@ -269,6 +298,7 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
     scaling: dict[str, Any] = {}
     if spec.kind == "scaling":
         scaling = _scaling_options(spec, flat_sets, smoke, source, problems, check_names)
+        _check_scaling_device(spec, scaling, source, problems)
     else:
         _check_sets(flat_sets, grid, problems)
         runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems,

@@ -1,9 +1,11 @@
 """Where a result came from (architecture.md contract 3, ``provenance.json``): code version,
-package versions, machine, device, scheduler ids, seed and config hash."""
+package versions, machine, device, the CUDA stack and its precision settings, scheduler ids,
+seed and config hash."""
 from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -20,6 +22,7 @@ PACKAGES = (
 )
 SLURM_VARS = ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_RESTART_COUNT")
 _REPO = Path(__file__).resolve().parents[2]
+_NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
 
 
 def _git(*args: str) -> str | None:
@@ -70,6 +73,31 @@ def device_name(device: torch.device | str) -> str:
     return f"CPU {cpu} ({torch.get_num_threads()} threads)"
 
 
+def driver_version() -> str | None:
+    """The NVIDIA kernel driver's version (``NVRM version: ... Kernel Module  580.65.06 ...``),
+    None without one."""
+    try:
+        first = _NVIDIA_DRIVER.read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    found = re.search(r"Kernel Module.*?\s(\d+\.\d+(?:\.\d+)?)(\s|$)", first)
+    return found.group(1) if found else None
+
+
+def cuda_stack() -> dict[str, Any]:
+    """What can change a CUDA number besides the code: toolkit, driver, cuDNN, the TF32 flags in
+    effect, and which GPUs the process was given (``CUDA_VISIBLE_DEVICES``)."""
+    available = torch.cuda.is_available()
+    return {
+        "cuda": torch.version.cuda if available else None,
+        "driver": driver_version() if available else None,
+        "cudnn": torch.backends.cudnn.version() if available else None,
+        "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32,
+                 "cudnn": torch.backends.cudnn.allow_tf32},
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+    }
+
+
 def collect_provenance(device: torch.device | str, seed: int, config_hash: str) -> dict[str, Any]:
     """The provenance record of one training/measurement session."""
     return {
@@ -80,7 +108,7 @@ def collect_provenance(device: torch.device | str, seed: int, config_hash: str) 
         "hostname": socket.gethostname(),
         "device": str(device),
         "device_name": device_name(device),
-        "cuda": torch.version.cuda if torch.cuda.is_available() else None,
+        **cuda_stack(),
         "slurm": {k: os.environ[k] for k in SLURM_VARS if k in os.environ},
         "seed": seed,
         "config_hash": config_hash,

@@ -26,6 +26,27 @@ def _bench_result(preset: str, img_per_s: float) -> dict:
             "device_name": "CPU test", "torch": "2.x"}
 
 
+def _write_steps(out: Path, resume_status: str) -> None:
+    """What the resume, suite and sweep steps leave behind."""
+    (out / "resume").mkdir()
+    (out / "resume.status").write_text(resume_status + "\n")
+    (out / "resume" / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in (
+        {"kind": "train", "step": 1}, {"kind": "event", "event": "resume", "step": 2},
+        {"kind": "train", "step": 6})) + "\n")
+    (out / "resume" / "summary.json").write_text(json.dumps({"status": "finished", "images_seen": 12}))
+    for name in ("s-lada", "s-swin"):
+        run = out / "suite" / "device_check_suite" / name
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(json.dumps({"status": "finished"}))
+        (run / "provenance.json").write_text(json.dumps({"device": "cuda"}))
+    (out / "suite.status").write_text("ok\n")
+    (out / "sweep" / "scaling").mkdir(parents=True)
+    (out / "sweep" / "scaling" / "scaling.json").write_text(json.dumps({
+        "settings": {"device_name": "Fake GPU"},
+        "rows": [{"status": "ok"}, {"status": "ok"}, {"status": "skipped"}]}))
+    (out / "sweep.status").write_text("ok\n")
+
+
 def _write_check(out: Path, failed: str | None = None) -> None:
     (out / "bench").mkdir(parents=True)
     for preset in ("cifar10_32", "ffhq_128"):
@@ -37,6 +58,8 @@ def _write_check(out: Path, failed: str | None = None) -> None:
             (out / "bench" / f"{name}.status").write_text(status + "\n")
             if status == "ok":
                 (out / "bench" / f"{name}.json").write_text(json.dumps(_bench_result(preset, 1.5)))
+    _write_steps(out, "failed: first session exit 0, expected 143 (see resume.log)"
+                 if failed == "resume" else "ok")
     (out / "train").mkdir()
     (out / "train.status").write_text("ok\n")
     (out / "train" / "summary.json").write_text(json.dumps(
@@ -58,6 +81,12 @@ def test_a_complete_check_writes_json_and_table(report, tmp_path, capsys):
     assert "| cifar10_32 | fp32 | 2 | 1.5 | 9 | 12 | 50% | 3 | ok |" in table
     assert "| ffhq_128 | tf32 | – |" in table and "skipped: TF32 is a CUDA option" in table
     assert "in-loop digits-cnn FID (standard: false): 400.2, 350.5" in table
+    assert ("Resume (SIGTERM after the first step, then continued): ok; 1 resume(s) logged, "
+            "run finished at 12 images.") in table
+    assert ("Suite through the local executor: ok; s-lada finished on cuda, s-swin finished on "
+            "cuda.") in table
+    assert "Scaling sweep on Fake GPU: ok; 2 points measured, 1 skipped, 0 failed." in table
+    assert data["resume"]["resumes"] == 1 and data["sweep"]["points"]["skipped"] == 1
     assert table in capsys.readouterr().out
 
 
@@ -65,3 +94,10 @@ def test_a_failed_step_makes_the_check_fail(report, tmp_path):
     _write_check(tmp_path, failed="ffhq_128-compile")
     assert report.main([str(tmp_path), "--device", "cpu", "--seconds", "99"]) == 1
     assert not json.loads((tmp_path / "device_check.json").read_text())["ok"]
+
+
+def test_a_resume_that_was_not_stopped_makes_the_check_fail(report, tmp_path):
+    _write_check(tmp_path, failed="resume")
+    assert report.main([str(tmp_path), "--device", "cuda", "--seconds", "99"]) == 1
+    assert json.loads((tmp_path / "device_check.json").read_text())["resume"]["status"].startswith(
+        "failed: first session exit 0")

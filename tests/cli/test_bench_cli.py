@@ -79,3 +79,21 @@ def test_bench_prints_speed_share_of_peak_and_memory(capsys, one_torch_thread):
     assert code == 0
     assert "GFLOP/s" in out and "of the best matmul timed now (float32" in out
     assert "peak memory:" in out and "(cpu peak rss growth)" in out
+
+
+def test_sizes_default_per_device_and_flags_win(monkeypatch, capsys):
+    """A GPU gets a larger batch and more steps (batch 32 × 5 steps time kernel launches on it);
+    the CPU defaults stay as they were."""
+    import torch
+
+    import ladabench.device as device
+    import ladabench.train.throughput as throughput
+
+    seen = []
+    monkeypatch.setattr(throughput, "measure_throughput", lambda cfg, dev, steps, warmup: seen.append(
+        (dev.type, cfg.train.batch_size, steps, warmup)) or {})
+    for kind in ("cpu", "cuda"):
+        monkeypatch.setattr(device, "resolve_device", lambda name, key, kind=kind: torch.device(kind))
+        assert main(["bench", "--preset", "tiny_32", "--json"]) == 0
+        assert main(["bench", "--preset", "tiny_32", "--batch", "8", "--steps", "3", "--json"]) == 0
+    assert seen == [("cpu", 32, 5, 2), ("cpu", 8, 3, 2), ("cuda", 128, 30, 5), ("cuda", 8, 3, 5)]

@@ -71,9 +71,9 @@ def test_a_resolution_that_contradicts_the_preset_is_one_line(tmp_path, capsys):
 
 def test_unknown_metric_and_extractor_fail_before_training(tmp_path, capsys):
     data = tiny_overrides()
-    data["eval"] = {"metrics": ["fid", "isc"], "extractor": "clip"}
+    data["eval"] = {"metrics": ["fid", "sharpness"], "extractor": "clip"}
     metric, extractor = train_fails(tmp_path, capsys, data)
-    assert "cfg.yaml: eval.metrics: unknown metric 'isc'; available:" in metric
+    assert "cfg.yaml: eval.metrics: unknown metric 'sharpness'; available:" in metric
     assert extractor.endswith("cfg.yaml: eval.extractor: unknown extractor 'clip'; available: "
                               "digits-cnn, inception-v3-compat")
 

@@ -12,6 +12,7 @@ from ladabench.metrics.evaluation import EvalContext
 BASE = dict(
     dataset="digits", dataset_fingerprint="f" * 64, split="train", resolution=32, n_real=2500,
     extractor="inception-v3-compat", weights_sha256="a" * 64, feature_layer="2048", sample_seed=0,
+    device_type="cpu", precision="fp32-strict",
 )
 
 
@@ -29,7 +30,8 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     "field, value",
     [("dataset_fingerprint", "e" * 64), ("split", "test"), ("resolution", 64), ("n_real", 2501),
-     ("extractor", "digits-cnn"), ("weights_sha256", "b" * 64), ("feature_layer", "768"), ("sample_seed", 1)],
+     ("extractor", "digits-cnn"), ("weights_sha256", "b" * 64), ("feature_layer", "768"), ("sample_seed", 1),
+     ("device_type", "cuda"), ("precision", "tf32")],
 )
 def test_every_field_changes_the_key(field, value):
     assert real_stats_cache_name(**BASE) != real_stats_cache_name(**{**BASE, field: value})

@@ -45,7 +45,7 @@ def numpy_kid(f1: np.ndarray, f2: np.ndarray, subsets: int = 100, seed: int = 20
 def results(module_cache, make_cfg, generators):
     ReplayGenerator, LinearGenerator = generators
     cfg = make_cfg()
-    real = torch.stack(list(real_set(cfg.data, N_REAL, get_extractor("digits-cnn"), "unused").images))
+    real = torch.stack(list(real_set(cfg.data, N_REAL, get_extractor("digits-cnn"), "unused", "cpu").images))
     same = evaluate(ReplayGenerator(real), cfg, n_gen=N_REAL, n_real=N_REAL, device="cpu")
     gen = LinearGenerator(seed=1)
     other = evaluate(gen, cfg, n_gen=1000, n_real=N_REAL, device="cpu")
@@ -111,7 +111,7 @@ def test_a_folder_real_set_lists_the_folder_once_and_reads_the_decoded_cache(tmp
         raise AssertionError("the real set decoded a file instead of reading the cache")
 
     monkeypatch.setattr(folder, "decode_image", no_decoding)
-    real = real_set(cfg, 12, get_extractor("digits-cnn"), "unused")
+    real = real_set(cfg, 12, get_extractor("digits-cnn"), "unused", "cpu")
     assert walks == [tmp_path]  # fingerprint and images from one listing
     assert real.n == 12 and len(real.images) == 12
     for item, i in zip(real.images, real.images.indices):

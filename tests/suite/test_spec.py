@@ -89,6 +89,11 @@ MALFORMED = {
                                 ["scaling.variants: unknown attention 'swim' (did you mean 'swin'?)"]),
     "--set on a scaling suite": ("kind: scaling\n", ["train.images=8"],
                                  ["--set train.images: a 'kind: scaling' suite takes only scaling.<option>"]),
+    "--set bad resources": ("kind: scaling\n", ["resources.gpus=-1"],
+                            ["--set resources.gpus: Input should be greater than or equal to 0"]),
+    "scaling on cuda without a GPU": ("kind: scaling\n", ["scaling.device=cuda"],
+                                      ["scaling.device: 'cuda' needs resources.gpus >= 1 "
+                                       "(--set resources.gpus=1)"]),
     "bad suite name": ("name: my suite\nbase: digits\n", [],
                        ["name: expected a folder name of [A-Za-z0-9_.+=-] not starting with '.' or '-', got 'my suite'"]),
     "missing plugin file": ("base: digits\nplugins: [nowhere.py]\n", [],
@@ -359,3 +364,17 @@ def test_plugin_files_outside_the_suite_folder_need_to_be_allowed(tmp_path):
         load_suite(path, run_plugins=False)
     suite = load_suite(path, run_plugins=False, allow_plugins=(elsewhere,))
     assert suite.plugins == (str(elsewhere.resolve()),) and suite.unchecked
+
+
+def test_set_resources_applies_to_both_kinds_of_suite(tmp_path):
+    """The documented GPU sweep (``--set scaling.device=cuda --set resources.gpus=1``) asks the
+    executor for a GPU; a training suite takes ``--set resources.*`` the same way."""
+    sweep = load_suite(REPO / "suites" / "scaling.yaml", results_root=tmp_path,
+                       sets=["scaling.device=cuda", "resources.gpus=1", "resources.time_min=30"])
+    assert (sweep.spec.resources.gpus, sweep.spec.resources.time_min) == (1, 30)
+    assert sweep.scaling["device"] == "cuda"
+    assert load_suite(REPO / "suites" / "scaling.yaml", results_root=tmp_path).scaling["device"] == "auto"
+    train = load_suite(write(tmp_path, "base: digits\n"), sets=["resources.gpus=2"],
+                       results_root=tmp_path)
+    assert train.spec.resources.gpus == 2 and all("resources" not in r.config.to_dict()
+                                                  for r in train.runs)

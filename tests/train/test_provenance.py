@@ -25,3 +25,34 @@ def test_record_has_seed_hash_versions_and_slurm_ids(monkeypatch):
     assert p["packages"]["torch"] == torch.__version__.split("+")[0] or p["packages"]["torch"] == torch.__version__
     assert p["device_name"].startswith("CPU ") and p["device_name"] == device_name("cpu")
     assert p["hostname"] and p["python"].count(".") == 2
+
+
+def test_record_has_the_cuda_stack_and_precision_flags(monkeypatch, tmp_path):
+    import torch
+
+    import ladabench.train.provenance as provenance
+
+    version = tmp_path / "version"
+    version.write_text("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  "
+                       "Release Build  (dvs-builder@U16-I3-B03-4-3)  Sun Jul 27 06:54:38 UTC 2025\n"
+                       "GCC version:  gcc version 13.3.0\n")
+    monkeypatch.setattr(provenance, "_NVIDIA_DRIVER", version)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91300)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    before = torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = False
+        p = collect_provenance("cpu", seed=7, config_hash="abc123abc123")
+    finally:
+        torch.backends.cudnn.allow_tf32 = before
+    assert (p["driver"], p["cudnn"], p["cuda_visible_devices"]) == ("580.65.06", 91300, "1")
+    assert p["tf32"] == {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": False}
+    assert p["cuda"] == torch.version.cuda
+
+
+def test_no_nvidia_driver_records_none(monkeypatch, tmp_path):
+    import ladabench.train.provenance as provenance
+
+    monkeypatch.setattr(provenance, "_NVIDIA_DRIVER", tmp_path / "absent")
+    assert provenance.driver_version() is None
