@@ -21,7 +21,8 @@ SHOWN_BY = {
     "launch": ("run",), "launch.preflight": ("train", "run"), "suite": ("run",),
     "suite.runfile": ("train",), "suite.plugins": ("train", "run"), "results": ("check",),
     "report": ("report",), "measure": ("bench",), "measure.costs": ("flops",),
-    "metrics.assets": ("fetch",),
+    "metrics.assets": ("fetch",), "train.generate": ("generate",), "train.rescore": ("eval",),
+    "train.trained": ("generate", "eval"),
 }
 
 
