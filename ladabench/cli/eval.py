@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--set data.root=/scratch/cifar10 (repeatable)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--plugin", dest="plugins", action="append", default=[], metavar="FILE.py",
+                        help="a plugin file the run was trained with (its preset or attention "
+                             "variant; repeatable)")
 
 
 def _options(args: argparse.Namespace):
@@ -43,13 +46,30 @@ def _options(args: argparse.Namespace):
         metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     return EvalOptions(protocol=args.protocol, extractor=args.extractor, metrics=metrics,
                        n_gen=args.n_gen, n_real=args.n_real,
-                       inception_weights=args.inception_weights, config=args.config,
+                       inception_weights=args.inception_weights, config=_config(args.config),
                        sets=tuple(args.sets))
 
 
+def _config(config: str | None):
+    """A run directory as given; a run file read as ``train`` reads it (its ``plugins:``)."""
+    from pathlib import Path
+
+    from ladabench.suite.runfile import load_train_config
+
+    if config is None or Path(config).is_dir():
+        return config
+    return load_train_config(config, [], ())[0]
+
+
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ladabench.device import resolve_device
+    from ladabench.suite.plugins import load_plugin
     from ladabench.train.rescore import rescore
+
+    for ref in args.plugins:  # the run's own presets and variants, before its config is read
+        load_plugin(str(Path(ref).resolve()) if ref.endswith(".py") else ref)
 
     out = rescore(args.target, _options(args), resolve_device(args.device, key="--device"))
     if args.json:

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="images per forward (default: the run's eval.batch_size)")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--plugin", dest="plugins", action="append", default=[], metavar="FILE.py",
+                        help="a plugin file the run was trained with (its preset or attention "
+                             "variant; repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,10 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from ladabench.device import resolve_device
     from ladabench.metrics.fidelity import NOISE_SEED
     from ladabench.train.generate import sample_uint8, write_images
+    from ladabench.suite.plugins import load_plugin
     from ladabench.train.trained import load_trained
 
     if args.batch is not None and args.batch <= 0:
         raise ConfigError(f"expected a positive batch size, got {args.batch}", key="--batch")
+    for ref in args.plugins:  # the run's own presets and variants, before its config is read
+        load_plugin(str(Path(ref).resolve()) if ref.endswith(".py") else ref)
     trained = load_trained(args.source, resolve_device(args.device, key="--device"))
     seed = NOISE_SEED if args.seed is None else args.seed
     images = sample_uint8(trained, args.n, seed, args.batch, progress=not args.quiet)

@@ -40,7 +40,7 @@ class EvalOptions:
     n_real: int | None = None
     inception_weights: str | None = None
     #: run directory or config file that gives an image set its data set and eval settings
-    config: str | None = None
+    config: str | RunConfig | None = None
     #: ``data.*`` / ``eval.*`` overrides (``key.path=value``), e.g. where the data set lives here
     sets: tuple[str, ...] = ()
 
@@ -82,6 +82,8 @@ def _image_config(opts: EvalOptions) -> RunConfig:
         raise ConfigError("scoring image files needs the run they compare with: --config "
                           "RUN_DIR or --config CONFIG.yaml (data set and eval settings)",
                           key="--config")
+    if isinstance(opts.config, RunConfig):
+        return opts.config
     path = Path(opts.config)
     return load_run_config(RunDir(path).config if path.is_dir() else path)
 

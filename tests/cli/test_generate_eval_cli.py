@@ -112,3 +112,21 @@ def test_eval_set_changes_the_scoring_config_and_the_text_output(trained, capsys
     summary = json.loads((trained / "run/summary.json").read_text())
     splits = {v["protocol"]["real_split"] for v in summary["scores"]["fid"].values()}
     assert "test" in splits and out[-1] == f"written to {trained / 'run/summary.json'}"
+
+
+def test_a_run_of_a_plugin_preset_needs_and_takes_its_plugin(trained):
+    """A fresh process knows only the registered presets: the run's plugin file is passed with
+    ``--plugin`` (a run trained with ``plugins:`` records no code of its own)."""
+    import subprocess
+    import sys
+
+    from train.tiny import PLUGIN
+
+    base = [sys.executable, "-m", "ladabench", "generate", str(trained / "run"), "--n", "2",
+            "--quiet", "--out"]
+    refused = subprocess.run(base + [str(trained / "a.npz")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "unknown preset 'tiny_32'" in refused.stderr
+    done = subprocess.run(base + [str(trained / "b.npz"), "--plugin", str(PLUGIN)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert np.load(trained / "b.npz")["arr_0"].shape == (2, 32, 32, 3)
