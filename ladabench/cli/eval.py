@@ -62,14 +62,11 @@ def _config(config: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ladabench.device import resolve_device
-    from ladabench.suite.plugins import load_plugin
+    from ladabench.suite.plugins import load_plugin_files
     from ladabench.train.rescore import rescore
 
-    for ref in args.plugins:  # the run's own presets and variants, before its config is read
-        load_plugin(str(Path(ref).resolve()) if ref.endswith(".py") else ref)
+    load_plugin_files(args.plugins)  # the run's own presets and variants, before its config
 
     out = rescore(args.target, _options(args), resolve_device(args.device, key="--device"))
     if args.json:

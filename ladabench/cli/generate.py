@@ -35,13 +35,12 @@ def run(args: argparse.Namespace) -> int:
     from ladabench.device import resolve_device
     from ladabench.metrics.fidelity import NOISE_SEED
     from ladabench.train.generate import sample_uint8, write_images
-    from ladabench.suite.plugins import load_plugin
+    from ladabench.suite.plugins import load_plugin_files
     from ladabench.train.trained import load_trained
 
     if args.batch is not None and args.batch <= 0:
         raise ConfigError(f"expected a positive batch size, got {args.batch}", key="--batch")
-    for ref in args.plugins:  # the run's own presets and variants, before its config is read
-        load_plugin(str(Path(ref).resolve()) if ref.endswith(".py") else ref)
+    load_plugin_files(args.plugins)  # the run's own presets and variants, before its config
     trained = load_trained(args.source, resolve_device(args.device, key="--device"))
     seed = NOISE_SEED if args.seed is None else args.seed
     images = sample_uint8(trained, args.n, seed, args.batch, progress=not args.quiet)

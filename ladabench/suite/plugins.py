@@ -59,6 +59,13 @@ def load_plugin(ref: str) -> None:
         raise ConfigError(f"plugin {ref} failed to load: {type(e).__name__}: {e}") from None
 
 
+def load_plugin_files(refs: list[str]) -> None:
+    """Import plugins named on the command line (``--plugin``): files relative to the current
+    folder, or module names."""
+    for ref in refs:
+        load_plugin(str(Path(ref).resolve()) if ref.endswith(".py") else ref)
+
+
 def load_plugins(refs: list[str], config_file: Path, run: bool,
                  allowed: tuple[str | Path, ...] = ()) -> tuple[tuple[str, ...], list[Problem]]:
     """The resolved references of a config file's ``plugins`` list and its problems (one per bad
