@@ -1,9 +1,8 @@
 """Throughput benchmarks: the reference matmul, every registered attention layer at several token
 counts, a generator forward and a training step (tiny CPU-sized shapes).
 
-Run and gate (README "Using the gates in your own CI"):
-    pytest benchmarks --benchmark-storage=file://baselines/regression/benchmarks \\
-        --benchmark-compare --benchmark-compare-fail=min:NN%
+Gate (README "Using the gates in your own CI"): ``benchmarks/gate.sh compare [REF]`` times these
+for a reference commit and for the working tree on the same machine and compares the two.
 """
 from __future__ import annotations
 
