@@ -12,16 +12,17 @@ if TYPE_CHECKING:
 
 def train_config(config: "RunConfig | str | Path", run_dir: str | Path | None = None, *,
                  sets: list[str] | tuple[str, ...] = (), quiet: bool = False) -> dict[str, Any]:
-    """``ladabench train``: train one run config (a RunConfig or a YAML file, with ``key=value``
-    ``sets``) into ``run_dir`` (default ``results/<run id>``), resuming from its last
+    """``ladabench train``: train one run config (a RunConfig or a YAML file with optional
+    ``plugins:``, with ``key=value`` ``sets``) into ``run_dir`` (default ``results/<run id>``), resuming from its last
     checkpoint; returns the run's summary (docs/architecture.md, contract 3)."""
-    from ladabench.config import RunConfig, apply_overrides, load_run_config
+    from ladabench.config import RunConfig, apply_overrides
+    from ladabench.suite.runfile import load_train_config
     from ladabench.train import run
 
     if isinstance(config, RunConfig):
         cfg = RunConfig.model_validate(apply_overrides(config.to_dict(), list(sets)))
-    else:
-        cfg = load_run_config(config, sets)
+    else:  # read as ``train`` reads it: its ``plugins:`` imported first, then checked
+        cfg, _ = load_train_config(config, sets)
     return run(cfg, run_dir or Path("results") / cfg.run_id(), quiet=quiet)
 
 
