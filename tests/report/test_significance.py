@@ -2,6 +2,7 @@
 is flagged, a clear one is not."""
 import math
 
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -62,3 +63,10 @@ def test_the_report_states_the_method_and_the_verdicts(sig_root, tmp_path):
     assert "Welch t-interval (unequal variances), 95 %" in html
     assert html.count("within seed noise</td>") == 1
     assert html.count("differs beyond seed noise</td>") == 1
+    exported = pd.read_csv(tmp_path / "sig_files" / "significance.csv")
+    assert 'href="sig_files/significance.csv"' in html
+    assert sorted(exported["within_noise"]) == [False, True]
+    dot = exported[exported["variant"].str.startswith("g_attention=dot_product")].iloc[0]
+    assert dot["reference"].startswith("g_attention=linformer")
+    assert dot["diff"] == pytest.approx(4.5 - sum(LINFORMER) / 3)
+    assert dot["low"] > 0 and dot["method"] == "Welch t-interval (unequal variances), 95 %"
