@@ -155,6 +155,24 @@ def test_parallel_local_jobs_share_the_cores(monkeypatch):
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert (local_threads(1), local_threads(2), local_threads(3), local_threads(16)) == (None, 4, 2, 1)
+    # the processes of a data-parallel run share them too
+    assert (local_threads(1, 2), local_threads(2, 2), local_threads(1, 16)) == (4, 2, 1)
+
+
+@pytest.mark.parametrize("executor, sets, expected", [
+    ("debug", ["resources.tasks_per_node=2"], "resources: expected one process with --executor "
+                                              "debug (it trains in this process), got 2; "
+                                              "use --executor local or slurm"),
+    ("local", ["resources.nodes=2"], "resources.nodes: expected 1 with --executor local (one "
+                                     "machine), got 2; use --executor slurm"),
+])
+def test_executors_refuse_layouts_they_cannot_run_before_writing(tmp_path, executor, sets, expected):
+    from ladabench.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        run_suite(TINY, executor, sets=sets, results_root=tmp_path / "r", log=lambda s: None)
+    assert str(info.value) == f"{TINY}: {expected}"
+    assert not (tmp_path / "r").exists()
 
 
 def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
@@ -184,8 +202,8 @@ def test_threads_option_sets_every_local_job_and_is_checked(tmp_path, monkeypatc
         def done(self):
             return True
 
-        def result(self):
-            return {"status": "finished"}
+        def results(self):
+            return [{"status": "finished"}]
 
     class Executor:
         def submit(self, job):

@@ -49,8 +49,8 @@ def test_parallel_local_jobs_get_disjoint_gpus(tmp_path, monkeypatch):
         def done(self) -> bool:
             return True
 
-        def result(self) -> dict:
-            return {"status": "finished"}
+        def results(self) -> list[dict]:
+            return [{"status": "finished"}]
 
     class Executor:
         visible: tuple[int, ...] = ()
