@@ -156,9 +156,13 @@ def _run_debug(executor: Any, suite: Suite, runs: list[Run], progress: SuiteProg
 def _run_array(executor: Any, suite: Suite, runs: list[Run], wait: bool,
                progress: SuiteProgress) -> dict[str, str]:
     """SLURM: one job array, one task per run; with ``wait``, its progress until all ended
-    (a task counts as started when it is submitted: the ETA includes queueing)."""
+    (a task counts as started when it is submitted: the ETA includes queueing). The processes
+    of a data-parallel run use ``resources.cpus`` torch threads each: several share a node, and
+    a cluster that does not bind tasks to their CPUs would let each take every core."""
+    res = suite.resources
+    threads = res.cpus if res.world_size > 1 else None
     with executor.batch():
-        jobs = [executor.submit(_job(r, suite)) for r in runs]
+        jobs = [executor.submit(_job(r, suite, threads)) for r in runs]
     for run, job in zip(runs, jobs):
         progress.log(f"submitted {run.run_id} as SLURM job {job.job_id}")
     if not wait:

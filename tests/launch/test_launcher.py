@@ -217,3 +217,29 @@ def test_threads_option_sets_every_local_job_and_is_checked(tmp_path, monkeypatc
     with pytest.raises(ConfigError, match="--threads: expected >= 1 with --executor local, got 2 "
                                           "with --executor debug"):
         run_suite(TINY, "debug", threads=2, results_root=tmp_path, dry_run=True)
+
+
+@pytest.mark.parametrize("sets, expected", [
+    (["resources.tasks_per_node=2", "resources.cpus=3"], [(2, 3), (2, 3)]),
+    ([], [(1, None), (1, None)]),  # one process: torch's default (the task's CPUs)
+])
+def test_slurm_jobs_carry_the_world_size_and_cap_threads_per_process(tmp_path, monkeypatch,
+                                                                     sets, expected):
+    import contextlib
+
+    import ladabench.launch.launcher as launch_mod
+
+    submitted = []
+
+    class Executor:
+        def batch(self):
+            return contextlib.nullcontext()
+
+        def submit(self, job):
+            submitted.append((job.world_size, job.threads))
+            return type("Job", (), {"job_id": "1_0"})()
+
+    monkeypatch.setattr(launch_mod, "make_executor", lambda kind, suite, prof: Executor())
+    assert run_suite(TINY, "slurm", sets=sets, results_root=tmp_path, wait=False,
+                     log=lambda s: None) == 0
+    assert submitted == expected
