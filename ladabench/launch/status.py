@@ -103,9 +103,9 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
     what = ("kind scaling" if suite.spec.kind == "scaling"
             else f"{len(planned)} of {len(suite.runs)} runs, base {suite.spec.base}")
     lines = [f"suite {suite.name} ({suite.path}): {what}, results {suite.results_dir}/",
-             f"executor {executor}; per run: {res.world_size} process(es) ({res.nodes} node(s) "
-             f"x {res.processes_per_node}), gpus {res.gpus}, mem {res.mem_gb:g} GB per node, "
-             f"cpus {res.cpus} per process, time {res.time_min} min"]
+             f"executor {executor}; per run: world size {res.world_size} (nodes {res.nodes} "
+             f"x {res.processes_per_node} processes), gpus {res.gpus} and mem {res.mem_gb:g} GB "
+             f"per node, cpus {res.cpus} per process, time {res.time_min} min"]
     if executor == "slurm":
         params = slurm_parameters(profile, res, f"ladabench-{suite.name}")
         lines.append("submitit: " + ", ".join(f"{k}={v}" for k, v in params.items()))

@@ -55,6 +55,33 @@ def test_local_suite_run_twice_second_is_a_noop(tmp_path):
     assert files(results) == before
 
 
+def test_a_two_process_run_through_the_local_executor(tmp_path):
+    """One submitit job of 2 tasks on this machine (gloo): rank 0 alone writes the run folder,
+    every train line once, and the summary records the world size."""
+    results = tmp_path / "results"
+    sets = ["resources.tasks_per_node=2"]
+    assert run_suite(TINY, "local", only="lada", sets=sets, results_root=results,
+                     log=lambda s: None) == 0
+    (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
+              if "lada" in r.run_id]
+    s = summary(run.run_dir)
+    assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 8, 2)
+    assert train_images(run.run_dir) == [4, 8]
+
+
+@pytest.mark.slow
+def test_ddp_smoke_suite_trains_as_two_processes(tmp_path):
+    """``ladabench run suites/ddp_smoke.yaml`` as documented (a few minutes on 2 cores)."""
+    suite = Path(__file__).resolve().parents[2] / "suites" / "ddp_smoke.yaml"
+    results = tmp_path / "results"
+    assert subprocess.run([sys.executable, "-m", "ladabench", "run", str(suite), "--quiet",
+                           "--results", str(results)]).returncode == 0
+    (run,) = load_suite(suite, results_root=results).runs
+    s = summary(run.run_dir)
+    assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 2048, 2)
+    assert s["final"]["fid"]["value"] > 0
+
+
 @pytest.mark.slow
 def test_run_killed_midway_resumes_on_the_next_run(tmp_path):
     results = tmp_path / "results"

@@ -336,8 +336,8 @@ def test_dry_run_prints_runs_and_slurm_parameters_and_writes_nothing(tmp_path):
     assert run_suite(path, "slurm", profile=profile, dry_run=True, results_root=tmp_path / "r",
                      log=lines.append) == 0
     text = lines[0]
-    assert ("per run: 2 process(es) (1 node(s) x 2), gpus 2, mem 16 GB per node, cpus 4 per "
-            "process, time 600 min") in text
+    assert ("per run: world size 2 (nodes 1 x 2 processes), gpus 2 and mem 16 GB per node, "
+            "cpus 4 per process, time 600 min") in text
     assert "timeout_min=240" in text and "gpus_per_node=2" in text
     assert "nodes=1, tasks_per_node=2" in text  # one process per GPU
     assert "slurm_partition=gpu" in text and "slurm_account=proj" in text
