@@ -127,11 +127,16 @@ def _data_parallel(module: nn.Module, device: torch.device) -> nn.Module:
     """DistributedDataParallel over the run's process group. Buffers are not broadcast from
     rank 0 at each forward: synchronised BatchNorm keeps them equal on every rank, and without
     it each rank's own running statistics are the departure that ``sync_batchnorm: false``
-    asks for."""
+    asks for. Gradients live in DDP's buckets (no copy after the all-reduce)."""
     from torch.nn.parallel import DistributedDataParallel
 
     ids = [device] if device.type == "cuda" else None
-    return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+    # a gradient whose size-1 dimension has another stride than its bucket (the same memory
+    # order; the convolution backward's choice for D's (1, C, k, k) logit head) is copied:
+    # correct, one small copy, and DDP warns about it at every backward
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+    return DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False,
+                                   gradient_as_bucket_view=True)
 
 
 def _models(G: nn.Module, D: nn.Module, opt_G, opt_D, after_g_step, t: TrainConfig,
