@@ -16,6 +16,7 @@ are stored in ``summary.cost_convention``.
 """
 from __future__ import annotations
 
+import signal
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
@@ -105,13 +106,14 @@ def _checkpoint_recorder(summary: dict, trainer: Trainer, rd: RunDir) -> Callabl
     return record
 
 
-def _stop_reason(status: str, trainer: Trainer, signals: StopSignals) -> str | None:
+def _stop_reason(status: str, trainer: Trainer) -> str | None:
     """``summary.stopped_by``: what ended the schedule (finished), which signal or a stop
-    request (interrupted), else None."""
+    request (interrupted; the signal that any rank received), else None."""
     if status == "finished":
         return trainer.stopped_by
     if status == "interrupted":
-        return signals.name or "stop_request"
+        code = trainer.stop_code
+        return signal.Signals(code).name if code > 1 else "stop_request"
     return None
 
 
@@ -231,8 +233,10 @@ def _session(cfg: RunConfig, rd: RunDir, device: torch.device, dist: DistContext
              lock: RunLock | None, signals: StopSignals, quiet: bool,
              should_stop: Callable[[], bool] | None) -> None:
     """One training session; rank 0 records how it ended in ``summary``."""
-    stop = signals.is_set if should_stop is None else (
-        lambda: signals.is_set() or should_stop())
+    def stop() -> int:
+        """The number of the stop signal received, 1 for a stop request, else 0."""
+        return signals.signum or int(should_stop is not None and should_stop())
+
     trainer = None
     try:
         trainer = Trainer(cfg, rd, device, quiet, dist)
@@ -249,7 +253,7 @@ def _session(cfg: RunConfig, rd: RunDir, device: torch.device, dist: DistContext
         _record_failure(rd, summary, trainer, "failed", f"{type(e).__name__}: {first}", dist)
         raise
     if dist.is_main:
-        _finish(summary, trainer, status, _stop_reason(status, trainer, signals))
+        _finish(summary, trainer, status, _stop_reason(status, trainer))
         write_summary(rd, summary)
         if summary["status"] == "finished":
             trainer.save_finished()

@@ -86,6 +86,8 @@ class Trainer:
         self.session_intervals = 0
         self.tick = self.clock()  # start of the current stretch of training steps
         self.stopped_by: str | None = None
+        #: what stopped the run early, agreed by the ranks: a signal's number, 1 = a request
+        self.stop_code = 0
         self.diverged_at: dict | None = None
         #: step and images seen of the latest ``last.pt`` (None before the first)
         self.last_checkpoint: dict | None = None
@@ -239,9 +241,10 @@ class Trainer:
         fmt = torch.channels_last if self.t.channels_last else torch.contiguous_format
         yield from device_batches(loader, self.device, fmt)
 
-    def train(self, should_stop: Callable[[], bool] | None = None,
+    def train(self, should_stop: Callable[[], int] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:
-        """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
+        """Run until the schedule ends, D/G diverge or ``should_stop()`` is non-zero (a signal
+        number, or 1 / True for a stop request); return the status."""
         if self.dist.is_main:
             real_grid = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
             if real_grid is not None:
@@ -254,7 +257,7 @@ class Trainer:
         self.session_intervals = 0
         try:
             done = self.step >= self.total_steps
-            if done or self.dist.any(self.out_of_time())[0]:  # a resumed run that was done
+            if done or self.dist.max(int(self.out_of_time()))[0]:  # a resumed run that was done
                 self.stopped_by = "images" if done else "time_budget"
                 return "finished"
             for real in self.batches():
@@ -276,8 +279,11 @@ class Trainer:
         t = self.t
         last = self.step >= self.total_steps
         # one decision for all ranks: their clocks and signals differ
-        stop, over = self.dist.any(should_stop is not None and should_stop(),
-                                   not last and self.out_of_time())
+        code, over = self.dist.max(int(should_stop()) if should_stop is not None else 0,
+                                   int(not last and self.out_of_time()))
+        stop = code > 0
+        if stop:
+            self.stop_code = code
         if over:
             last, self.stopped_by = True, "time_budget"
         elif last:

@@ -11,18 +11,24 @@ gradients averaged by DistributedDataParallel, R1's double backward, Adam, the E
 """
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from ladabench.config import RunConfig
 from ladabench.core.io import read_jsonl
 from ladabench.train import run
 from ladabench.train.checkpoint import load_checkpoint
 
-from .ranks import free_port, on_ranks
+from .ranks import free_port, launcher_env, on_ranks
+from .test_engine import _assert_same_state
 from .tiny import register_tiny, tiny_overrides
 
 STEPS = 6
@@ -121,3 +127,84 @@ def test_two_processes_train_the_weights_of_one_process_with_the_global_batch(on
     assert resumed["status"] == "finished" and resumed["world_size"] == 1
     _assert_close_states(_state(tmp_path / "half"), one_process)
 
+
+
+# ---- real rank processes (tests/train/train_child.py with a launcher's environment) --------
+HERE = Path(__file__).parent
+#: 20 steps of 8, a checkpoint every 5 (own streams: the default)
+FAULT_TRAIN = dict(images=8 * 20, checkpoint_every_images=8 * 5, log_every_images=8 * 5,
+                   keep_optimizer_state=True)
+
+
+def _config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(RunConfig.model_validate(tiny_overrides(**FAULT_TRAIN))
+                                   .to_dict()))
+    return path
+
+
+def _start_ranks(cfg: Path, out: Path, fault_rank1: tuple[str, ...] = ()) -> list[subprocess.Popen]:
+    """Rank 0 and rank 1 of one run as ``ladabench train`` processes; rank 1 may carry a
+    fault (train_child.py's ACTION STEP)."""
+    port = free_port()
+    procs = []
+    for rank, fault in ((0, ()), (1, fault_rank1)):
+        env = {**os.environ, **launcher_env(rank, 2, port), "OMP_NUM_THREADS": "1"}
+        procs.append(subprocess.Popen(
+            [sys.executable, str(HERE / "train_child.py"), str(cfg), str(out), *fault],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def _finish(procs: list[subprocess.Popen], timeout: float = 300) -> list[tuple[int, str]]:
+    return [(p.wait(timeout=timeout), p.communicate()[1]) for p in procs]
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_killed_rank_fails_the_run_clearly_the_checkpoint_stays_and_a_rerun_resumes(tmp_path):
+    cfg, out = _config_file(tmp_path), tmp_path / "run"
+    rank0, rank1 = _start_ranks(cfg, out, ("hold", "13"))  # rank 1 stops inside step 13
+    deadline = time.monotonic() + 300
+    while not Path(f"{out}.held").exists():
+        assert time.monotonic() < deadline and rank1.poll() is None
+        time.sleep(0.1)
+    rank1.kill()
+    start = time.monotonic()
+    code, err = _finish([rank0], timeout=60)[0]  # no hang: the peer's socket closed
+    assert code == 1 and time.monotonic() - start < 60
+    summary = _summary(out)
+    assert summary["status"] == "failed" and "\n" not in summary["error"]
+    assert "Connection closed by peer" in summary["error"], summary["error"]
+    assert summary["last_checkpoint"] == {"step": 10, "images_seen": 80}
+    assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 10
+
+    results = _finish(_start_ranks(cfg, out))
+    assert [c for c, _ in results] == [0, 0], results[0][1][-2000:]
+    summary = _summary(out)
+    assert summary["status"] == "finished" and summary["step"] == 20
+    resumes = [r for r in read_jsonl(out / "metrics.jsonl") if r.get("event") == "resume"]
+    assert [r["from_step"] for r in resumes] == [10]
+
+
+@pytest.mark.slow
+def test_a_signal_to_one_rank_stops_all_at_the_same_step_and_the_resume_is_exact(tmp_path):
+    """SIGTERM reaches rank 1 only: both ranks checkpoint after the same step and exit 143;
+    the resumed run (each rank's own random stream restored from ``rng_ranks``) ends bit for
+    bit where an uninterrupted 2-process run ends."""
+    cfg = _config_file(tmp_path)
+    stopped, straight = tmp_path / "stopped", tmp_path / "straight"
+    results = _finish(_start_ranks(cfg, stopped, ("SIGTERM", "7")))
+    assert [c for c, _ in results] == [143, 143], results[0][1][-2000:]
+    summary = _summary(stopped)
+    assert summary["status"] == "interrupted" and summary["stopped_by"] == "SIGTERM"
+    ck = load_checkpoint(stopped / "checkpoints" / "last.pt")
+    assert ck["step"] == 7 and len(ck["rng_ranks"]) == 2
+    assert not torch.equal(ck["rng_ranks"][0]["torch"], ck["rng_ranks"][1]["torch"])
+
+    both = _finish(_start_ranks(cfg, stopped)) + _finish(_start_ranks(cfg, straight))
+    assert [c for c, _ in both] == [0] * 4, both[0][1][-2000:]
+    _assert_same_state(_state(stopped), _state(straight))
