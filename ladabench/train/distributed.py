@@ -57,13 +57,14 @@ class DistContext:
         """A process group exists (also at world size 1 when the caller made one)."""
         return self.backend is not None
 
-    def any(self, *flags: bool) -> list[bool]:
-        """Each flag OR-ed over the ranks: every rank gets the same answer (stop decisions)."""
+    def max(self, *values: int) -> list[int]:
+        """Each value's maximum over the ranks: every rank gets the same answer (stop
+        decisions, e.g. a flag or a signal number that one rank received)."""
         if not self.active:
-            return list(flags)
-        t = torch.tensor([int(f) for f in flags], dtype=torch.int32)
+            return list(values)
+        t = torch.tensor(values, dtype=torch.int64)
         dist.all_reduce(t, op=dist.ReduceOp.MAX, group=self.control)
-        return [bool(v) for v in t.tolist()]
+        return t.tolist()
 
     def broadcast(self, obj: Any) -> Any:
         """Rank 0's ``obj`` on every rank (a picklable value)."""

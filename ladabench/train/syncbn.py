@@ -16,29 +16,25 @@ import torch.distributed._functional_collectives as fc
 from torch import nn
 
 
-def _global_mean(x: torch.Tensor, group) -> torch.Tensor:
+def _global_mean(x: torch.Tensor) -> torch.Tensor:
     """Per channel mean of ``x`` (B, C, H, W) over the batches of all ranks (equal sizes),
     differentiable in every order."""
     local = x.mean(dim=(0, 2, 3))
-    return fc.all_reduce(local, "sum", group) / dist.get_world_size(group)
+    return fc.all_reduce(local, "sum", dist.group.WORLD) / dist.get_world_size()
 
 
 class SyncBatchNorm2d(nn.BatchNorm2d):
-    """BatchNorm2d whose training statistics are those of the global batch; every rank must
-    hold the same number of samples (the trainer splits the global batch evenly). Mean and
-    variance take one all_reduce each (the two-pass variance of one process, not E[x²] - E[x]²).
-    In eval mode it is BatchNorm2d."""
-
-    def __init__(self, *args, group=None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.group = group if group is not None else dist.group.WORLD
+    """BatchNorm2d whose training statistics are those of the global batch (the ranks of the
+    default process group); every rank must hold the same number of samples (the trainer
+    splits the global batch evenly). Mean and variance take one all_reduce each (the two-pass
+    variance of one process, not E[x²] - E[x]²). In eval mode it is BatchNorm2d."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return super().forward(x)
-        mean = _global_mean(x, self.group)  # (C,)
+        mean = _global_mean(x)  # (C,)
         centred = x - mean[None, :, None, None]
-        var = _global_mean(centred.square(), self.group)  # biased, as BatchNorm normalises
+        var = _global_mean(centred.square())  # biased, as BatchNorm normalises
         if self.track_running_stats:
             self._update_running(mean.detach(), var.detach(), x.numel() // x.shape[1])
         out = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
@@ -52,20 +48,20 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
         self.num_batches_tracked.add_(1)
         factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
                   else self.momentum)
-        n = local_count * dist.get_world_size(self.group)
+        n = local_count * dist.get_world_size()
         self.running_mean.lerp_(mean, factor)
         self.running_var.lerp_(var * (n / max(n - 1, 1)), factor)
 
 
-def convert_sync_batchnorm(module: nn.Module, group=None) -> nn.Module:
+def convert_sync_batchnorm(module: nn.Module) -> nn.Module:
     """``module`` with every ``BatchNorm2d`` replaced by a :class:`SyncBatchNorm2d` holding the
     same parameters and buffers (in place for children; the new module when ``module`` is one)."""
     if isinstance(module, nn.BatchNorm2d) and not isinstance(module, SyncBatchNorm2d):
         sync = SyncBatchNorm2d(module.num_features, module.eps, module.momentum, module.affine,
-                               module.track_running_stats, group=group)
+                               module.track_running_stats)
         sync.load_state_dict(module.state_dict())
         return sync.to(module.running_mean.device if module.track_running_stats else
                        module.weight.device if module.affine else "cpu")
     for name, child in module.named_children():
-        setattr(module, name, convert_sync_batchnorm(child, group))
+        setattr(module, name, convert_sync_batchnorm(child))
     return module
