@@ -69,6 +69,53 @@ def test_a_two_process_run_through_the_local_executor(tmp_path):
     assert train_images(run.run_dir) == [4, 8]
 
 
+def _task_pid(folder: Path, rank: int) -> int | None:
+    """The process of task ``rank`` of a local submitit job whose folder is ``folder``."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline, environ = (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        if str(folder).encode() in cmdline and f"SUBMITIT_LOCAL_GLOBALID={rank}\0".encode() in environ:
+            return int(proc.name)
+    return None
+
+
+@pytest.mark.slow
+def test_a_killed_rank_fails_the_run_and_a_rerun_resumes(tmp_path):
+    """SIGKILL to rank 1 of a 2-process local job: ``ladabench run`` ends (no hang) with the
+    run failed and its error printed; the checkpoint is intact and the next launch resumes."""
+    results = tmp_path / "results"
+    sets = ["resources.tasks_per_node=2", "train.images=400", "train.checkpoint_every_images=8"]
+    (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
+              if "lada" in r.run_id]
+    args = [arg for s in sets for arg in ("--set", s)]
+    proc = subprocess.Popen([sys.executable, "-m", "ladabench", "run", str(TINY), "--only", "lada",
+                             "--quiet", "--results", str(results), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    folder = results / run.config.suite / ".submitit"
+    try:
+        wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
+                 and events(run.run_dir, "checkpoint"), 240, "the first checkpoint")
+        os.kill(_task_pid(folder, 1), signal.SIGKILL)
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, out
+    failed = summary(run.run_dir)
+    assert failed["status"] == "failed" and failed["error"]
+    assert f"failed    {run.run_id}: {failed['error']}" in out
+    stopped = failed["last_checkpoint"]["images_seen"]
+    assert 0 < stopped < 400
+
+    assert run_suite(TINY, "local", only="lada", sets=sets, results_root=results,
+                     log=lambda s: None) == 0
+    (resume,) = events(run.run_dir, "resume")
+    assert resume["images_seen"] == stopped
+    final = summary(run.run_dir)
+    assert (final["status"], final["images_seen"], final["world_size"]) == ("finished", 400, 2)
+
+
 @pytest.mark.slow
 def test_ddp_smoke_suite_trains_as_two_processes(tmp_path):
     """``ladabench run suites/ddp_smoke.yaml`` as documented (a few minutes on 2 cores)."""
