@@ -25,6 +25,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from ladabench.config import RunConfig
+from ladabench.train.distributed import SINGLE, DistContext, single_rank_group
 from ladabench.train.provenance import device_name
 
 if TYPE_CHECKING:
@@ -98,16 +99,17 @@ class BenchStep:
     count_flops: Callable[[bool], int]
 
 
-def bench_step(cfg: RunConfig, device: torch.device) -> BenchStep:
+def bench_step(cfg: RunConfig, device: torch.device, dist: DistContext = SINGLE) -> BenchStep:
     """Build ``cfg``'s models as the trainer does (seed, init, optimisers, EMA) and return the
-    step functions; R1 follows ``train.r1_interval`` counted from the first call."""
+    step functions; R1 follows ``train.r1_interval`` counted from the first call. ``dist``:
+    as that rank of a distributed run (the global batch stays ``train.batch_size``)."""
     from ladabench.train.setup import build_setup
     from ladabench.train.steps import Models, d_step, g_step
 
     t = cfg.train
     res = cfg.data.resolution
     fake_data = torch.utils.data.TensorDataset(torch.zeros(t.batch_size, 3, res, res))
-    s = build_setup(cfg, device, dataset=fake_data)
+    s = build_setup(cfg, device, dataset=fake_data, dist=dist)
     real = torch.rand(t.batch_size, 3, res, res, device=device) * 2 - 1  # (B, 3, R, R)
     if t.channels_last:
         real = real.contiguous(memory_format=torch.channels_last)
@@ -221,3 +223,39 @@ def measure_throughput(
         "r1_interval": t.r1_interval, "diffaug": ",".join(t.diffaug), "compile": t.compile,
         "channels_last": t.channels_last, "steps": steps, "warmup": warmup,
     }
+
+
+def measure_ddp_overhead(cfg: RunConfig, device: torch.device, steps: int = 5, warmup: int = 2,
+                         rounds: int = 3) -> dict[str, Any]:
+    """What the distributed engine costs with nothing to share: the train step of a plain
+    run and of the one rank of a world-size-1 process group (G and D in
+    DistributedDataParallel with its gradient all-reduce, the per-step stop agreement on the
+    CPU group), timed alternately in this process (``rounds`` × ``steps`` each, medians).
+
+    Returns ``{"plain_img_per_s", "distributed_img_per_s", "ratio" (distributed / plain),
+    "backend", "batch", "device", "device_name", "threads", "steps", "rounds"}``.
+    """
+    t = cfg.train
+    plain = bench_step(cfg, device)
+    with single_rank_group(device) as dist:
+        ranked = bench_step(cfg, device, dist)
+
+        def ranked_step() -> None:
+            ranked.train_step()
+            dist.max(0, 0)  # the trainer's stop and time-budget agreement after every step
+
+        for _ in range(warmup):
+            plain.train_step()
+            ranked_step()
+        times: dict[str, list[float]] = {"plain": [], "ranked": []}
+        for _ in range(rounds):
+            times["plain"].append(_timed(plain.train_step, steps, device)[0])
+            times["ranked"].append(_timed(ranked_step, steps, device)[0])
+    plain_s, ranked_s = statistics.median(times["plain"]), statistics.median(times["ranked"])
+    return {
+        "plain_img_per_s": t.batch_size / plain_s, "distributed_img_per_s": t.batch_size / ranked_s,
+        "ratio": plain_s / ranked_s, "backend": dist.backend, "batch": t.batch_size,
+        "device": str(device), "device_name": device_name(device),
+        "threads": torch.get_num_threads(), "steps": steps, "rounds": rounds,
+    }
+
