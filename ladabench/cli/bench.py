@@ -133,7 +133,8 @@ def _bench_ddp(cfg, device, args: argparse.Namespace) -> int:
           f", {r['steps']} steps each, alternating (medians):")
     print(f"  plain run                     {r['plain_img_per_s']:10.1f} img/s")
     print(f"  world size 1, {r['backend']:5s} + DDP     {r['distributed_img_per_s']:10.1f} img/s")
-    print(f"  ratio (distributed / plain)   {r['ratio']:10.3f}   (on CPU time: {r['cpu_ratio']:.3f})")
+    print(f"  ratio (distributed / plain)   {r['ratio']:10.3f}   "
+          f"(on CPU time: {r['cpu_ratio']:.3f})")
     return 0
 
 

@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"{cfg.train.batch_size} does not split over {args.nproc} processes "
                           f"(--nproc; expected a multiple of {args.nproc})",
                           key="train.batch_size", source=args.config)
+    if args.nproc > 1:
+        from ladabench.launch.elastic import check_gpus
+
+        check_gpus(cfg.train.device, args.nproc)
     if main_rank:
         for warning in preflight([cfg], args.config, out, "--out"):
             print(f"ladabench train: warning: {warning}", file=sys.stderr)
