@@ -59,10 +59,17 @@ def run(args: argparse.Namespace) -> int:
     main_rank = os.environ.get("RANK", "0") in ("", "0")
     if args.nproc < 1:
         raise ConfigError(f"--nproc: expected a number of processes >= 1, got {args.nproc}")
+    if args.nproc > 1 and "WORLD_SIZE" in os.environ:
+        raise ConfigError(f"--nproc: this process is already one of {os.environ['WORLD_SIZE']} "
+                          "ranks started by a launcher (WORLD_SIZE is set); drop --nproc")
     if cfg.train.batch_size % args.nproc:
         raise ConfigError(f"{cfg.train.batch_size} does not split over {args.nproc} processes "
                           f"(--nproc; expected a multiple of {args.nproc})",
                           key="train.batch_size", source=args.config)
+    if args.nproc > 1:
+        from ladabench.launch.elastic import check_gpus
+
+        check_gpus(cfg.train.device, args.nproc)
     if main_rank:
         for warning in preflight([cfg], args.config, out, "--out"):
             print(f"ladabench train: warning: {warning}", file=sys.stderr)

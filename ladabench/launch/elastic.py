@@ -14,6 +14,8 @@ import os
 import sys
 import uuid
 
+from ladabench.core.errors import ConfigError
+
 #: seconds the workers get to checkpoint after the launcher passed them a stop signal
 SHUTDOWN_TIMEOUT_S = 120
 
@@ -28,7 +30,22 @@ def worker_threads(nproc: int) -> int:
 def failed_ranks(error: BaseException) -> str:
     """``rank 1 (exit code -9)``, ... of an elastic ChildFailedError (its ``failures``)."""
     failures = getattr(error, "failures", {}) or {}
-    return ", ".join(f"rank {rank} (exit code {f.exitcode})" for rank, f in sorted(failures.items()))
+    return ", ".join(f"rank {rank} (exit code {failure.exitcode})"
+                     for rank, failure in sorted(failures.items()))
+
+
+def check_gpus(device: str, nproc: int) -> None:
+    """A CUDA run takes one GPU per process: ``nproc`` must not exceed the visible GPUs (a
+    rank without one would leave the others waiting at the rendezvous)."""
+    import torch
+
+    if device == "cpu" or not torch.cuda.is_available():
+        return
+    count = torch.cuda.device_count()
+    if nproc > count:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        raise ConfigError(f"--nproc: {nproc} processes on CUDA need one GPU each, {count} are "
+                          f"visible (CUDA_VISIBLE_DEVICES={visible!r})")
 
 
 def launch_local(argv: list[str], nproc: int) -> str | None:

@@ -186,3 +186,18 @@ def process_group(setting: str) -> Iterator[tuple[DistContext, torch.device]]:
         yield DistContext(rank, world, local, backend, control), device
     finally:
         dist.destroy_process_group()
+
+
+@contextmanager
+def single_rank_group(device: torch.device) -> Iterator[DistContext]:
+    """A process group of this process alone (world size 1, an in-memory store), with the
+    backend a run on ``device`` would use: what the distributed code paths cost without any
+    peer (``ladabench bench --ddp-overhead``)."""
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1,
+                            device_id=device if device.type == "cuda" else None)
+    try:
+        yield _joined(device)
+    finally:
+        dist.destroy_process_group()
+

@@ -118,7 +118,7 @@ def _stop_reason(status: str, trainer: Trainer) -> str | None:
 
 
 def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: RunLock | None,
-           should_stop: Callable[[], bool]) -> str:
+           should_stop: Callable[[], int]) -> str:
     """Resume, train, score: every rank resumes from the same ``last.pt`` and trains; rank 0
     tidies the run directory, records and scores (the others wait)."""
     if rd.last.exists():
@@ -168,7 +168,7 @@ def _provenance(device: torch.device, cfg: RunConfig, dist: DistContext) -> dict
     return prov
 
 
-def _start(cfg: RunConfig, run_dir: Path, device: torch.device, dist: DistContext,
+def _start(cfg: RunConfig, run_dir: Path, dist: DistContext,
            stack: ExitStack) -> tuple[RunDir, dict, RunLock | None, str]:
     """Rank 0 takes the run directory (lock, config, summary) and tells the other ranks
     whether to train (``"train"``), or that the run is complete or could not start (another
@@ -206,7 +206,7 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     validate_model_config(cfg.model)
     with process_group(cfg.train.device) as (dist, device), ExitStack() as stack:
         check_device_options(cfg.train, device)
-        rd, summary, lock, go = _start(cfg, Path(run_dir), device, dist, stack)
+        rd, summary, lock, go = _start(cfg, Path(run_dir), dist, stack)
         if go != "train":
             if go == "failed":
                 raise LadabenchError(f"{run_dir}: rank 0 could not start the run (its error "

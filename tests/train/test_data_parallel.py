@@ -25,7 +25,10 @@ import yaml
 from ladabench.config import RunConfig
 from ladabench.core.io import read_jsonl
 from ladabench.train import run
+from ladabench.metrics import evaluate
+from ladabench.metrics.cache import CACHE_ENV
 from ladabench.train.checkpoint import load_checkpoint
+from ladabench.train.trained import load_trained
 
 from .ranks import free_port, launcher_env, on_ranks
 from .test_engine import _assert_same_state
@@ -42,8 +45,16 @@ TRAIN = dict(images=8 * STEPS, rank_streams="sliced", keep_optimizer_state=True,
 TOL = dict(rtol=1e-4, atol=1e-4)
 
 
-def _cfg(**train) -> RunConfig:
-    return RunConfig.model_validate(tiny_overrides(**{**TRAIN, **train}))
+#: a cheap evaluation (digit CNN FID): of the untrained EMA generator, then the final protocol
+EVAL = {"metrics": ["fid"], "extractor": "digits-cnn", "at_images": [0], "every_images": 0,
+        "n_gen": 100, "n_real": 100, "final_n_gen": 100, "final_n_real": 100, "batch_size": 50}
+
+
+def _cfg(eval: dict | None = None, **train) -> RunConfig:
+    data = tiny_overrides(**{**TRAIN, **train})
+    if eval is not None:
+        data["eval"] = eval
+    return RunConfig.model_validate(data)
 
 
 def _stop_after(steps: int):
@@ -60,14 +71,14 @@ def _rank_jobs(jobs: list[dict]) -> list[dict]:
     register_tiny()
     summaries = []
     for job in jobs:
-        os.environ["MASTER_PORT"] = str(job["port"])
+        os.environ.update(MASTER_PORT=str(job["port"]), **job.get("env", {}))
         averaging = setup._data_parallel
         if job.get("no_averaging"):
             setup._data_parallel = lambda module, device: module
         try:
             stop = _stop_after(job["stop_after"]) if job.get("stop_after") else None
-            summaries.append(run(_cfg(**job.get("train", {})), job["out"], quiet=True,
-                                 should_stop=stop))
+            cfg = _cfg(job.get("eval"), **job.get("train", {}))
+            summaries.append(run(cfg, job["out"], quiet=True, should_stop=stop))
         finally:
             setup._data_parallel = averaging
     return summaries
@@ -95,6 +106,10 @@ def one_process(tmp_path_factory):
     out = tmp_path_factory.mktemp("single")
     run(_cfg(), out, quiet=True)
     return _state(out)
+
+
+def _evaluations(out: Path) -> list[dict]:
+    return [r["results"] for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "eval"]
 
 
 @pytest.mark.slow
@@ -126,6 +141,24 @@ def test_two_processes_train_the_weights_of_one_process_with_the_global_batch(on
     resumed = run(_cfg(), tmp_path / "half", quiet=True)  # world size 2 → 1, same global batch
     assert resumed["status"] == "finished" and resumed["world_size"] == 1
     _assert_close_states(_state(tmp_path / "half"), one_process)
+
+
+@pytest.mark.slow
+def test_rank_0_evaluates_what_one_process_evaluates(monkeypatch, tmp_path):
+    """The evaluations of a 2-process run (rank 0 generates and scores, rank 1 waits): the
+    untrained EMA generator's FID is one process's (same weights, same evaluation seeds), and
+    the final FID is what one process computes for the run's last EMA generator."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    jobs = [{"out": str(tmp_path / "ddp"), "eval": EVAL, "port": free_port(),
+             "env": {CACHE_ENV: str(tmp_path / "cache")}}]
+    (two,), _ = on_ranks(2, tmp_path / "ranks", _rank_jobs, jobs)
+    single = run(_cfg(EVAL), tmp_path / "single", quiet=True)
+    assert _evaluations(tmp_path / "ddp")[0] == _evaluations(tmp_path / "single")[0]
+    trained = load_trained(tmp_path / "ddp" / "checkpoints" / "last.pt", torch.device("cpu"))
+    again = evaluate(trained.generator, trained.cfg, n_gen=100, n_real=100,
+                     device=torch.device("cpu"))
+    assert two["final_last"]["fid"]["value"] == again["fid"]["value"]
+    assert two["final_last"]["fid"]["value"] != single["final_last"]["fid"]["value"]
 
 
 
