@@ -313,6 +313,9 @@ class Trainer:
     def evaluate(self, on_eval: Callable[[int], dict]) -> None:
         """Rank 0 evaluates the EMA generator (the same on every rank) and keeps ``best.pt``
         when it improved; the other ranks wait for it."""
+        # rank 0 alone, not generation on every rank with the features gathered: its result is
+        # one process's by construction (same weights, same evaluation seeds), and ranks that
+        # share one CPU's cores would not finish sooner (docs/distributed.md §6)
         if self.dist.is_main and on_eval(self.images_seen).get("improved"):
             save_checkpoint(self.rd.best, self.best_payload(), rng=False)
         self.dist.wait_for_main()

@@ -63,24 +63,42 @@ def _stop_after(steps: int):
     return lambda: next(calls) >= steps
 
 
+def _poisoned_step(step: int):
+    """A train step that, on rank 1 only, writes NaN into the statistics of ``step``."""
+    from ladabench.train.loop import Trainer
+
+    original = Trainer.train_step
+
+    def train_step(self, real):
+        original(self, real)
+        if self.dist.rank == 1 and self.step + 1 == step:
+            self.log.rows[-1] = self.log.rows[-1] * float("nan")
+
+    return train_step
+
+
 def _rank_jobs(jobs: list[dict]) -> list[dict]:
     """On each rank: train each job's config into its folder (a fresh process group per job),
-    optionally without DistributedDataParallel (the gradients are then not averaged)."""
+    optionally without DistributedDataParallel (the gradients are then not averaged) or with
+    rank 1's statistics poisoned at a step."""
     import ladabench.train.setup as setup
+    from ladabench.train.loop import Trainer
 
     register_tiny()
     summaries = []
     for job in jobs:
         os.environ.update(MASTER_PORT=str(job["port"]), **job.get("env", {}))
-        averaging = setup._data_parallel
+        averaging, step = setup._data_parallel, Trainer.train_step
         if job.get("no_averaging"):
             setup._data_parallel = lambda module, device: module
+        if job.get("poison"):
+            Trainer.train_step = _poisoned_step(job["poison"])
         try:
             stop = _stop_after(job["stop_after"]) if job.get("stop_after") else None
             cfg = _cfg(job.get("eval"), **job.get("train", {}))
             summaries.append(run(cfg, job["out"], quiet=True, should_stop=stop))
         finally:
-            setup._data_parallel = averaging
+            setup._data_parallel, Trainer.train_step = averaging, step
     return summaries
 
 
@@ -117,19 +135,23 @@ def test_two_processes_train_the_weights_of_one_process_with_the_global_batch(on
                                                                               tmp_path):
     """2 ranks × 4 samples = 1 process × 8 samples (G, D, EMA G after 6 steps, within float
     tolerance); without averaging the gradients, or with per-rank BatchNorm, they differ; a
-    checkpoint of the 2 ranks, resumed by one process, ends at the same weights too."""
+    checkpoint of the 2 ranks, resumed by one process, ends at the same weights too; a
+    divergence seen by one rank stops both."""
     jobs = [
         {"out": str(tmp_path / "ddp")},
         {"out": str(tmp_path / "no_avg"), "no_averaging": True},
         {"out": str(tmp_path / "no_sync"), "train": {"sync_batchnorm": False}},
         {"out": str(tmp_path / "half"), "stop_after": 3},
+        {"out": str(tmp_path / "nan"), "poison": 2},
     ]
     for job in jobs:
         job["port"] = free_port()
     summaries = on_ranks(2, tmp_path / "ranks", _rank_jobs, jobs)
-    assert [s["status"] for s in summaries[0]] == ["finished"] * 3 + ["interrupted"]
+    assert [s["status"] for s in summaries[0]] == ["finished"] * 3 + ["interrupted", "diverged"]
     assert summaries[1] == summaries[0]  # every rank returns rank 0's summary
     assert summaries[0][0]["world_size"] == 2
+    # a non-finite statistic on rank 1 alone: both ranks stop at the end of that interval
+    assert summaries[0][4]["diverged_at"] == {"step": 2, "images_seen": 16}
 
     ddp = _state(tmp_path / "ddp")
     _assert_close_states(ddp, one_process)
