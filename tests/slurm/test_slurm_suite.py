@@ -95,7 +95,7 @@ def test_job_array_results_match_a_local_run(tmp_path):
         assert json.loads((l_dir / "provenance.json").read_text())["slurm"] == {}
 
 
-@pytest.mark.parametrize("tasks", [1, 2])
+@pytest.mark.parametrize("tasks", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path, tasks):
     """``tasks`` = 2: a data-parallel run, one job of 2 SLURM tasks; the signal reaches both,
     they stop at the same step, rank 0 checkpoints and requeues, both ranks resume."""
