@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+    from ladabench.config import RunConfig
 
 NAME = "bench"
 HELP = ("throughput: train-step img/s (G+D, R1 every step, DiffAugment color,translation) and "
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_ddp(cfg, device, args: argparse.Namespace) -> int:
+def _bench_ddp(cfg: RunConfig, device: torch.device, args: argparse.Namespace) -> int:
     from ladabench.train.throughput import measure_ddp_overhead
 
     r = measure_ddp_overhead(cfg, device, args.steps, args.warmup)

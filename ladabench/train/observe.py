@@ -87,7 +87,8 @@ class StatsLog:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def flush(self, reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> Interval | None:
+    def flush(self, reduce: Callable[[torch.Tensor], torch.Tensor] | None = None
+              ) -> Interval | None:
         """Move the interval to the host and analyse it; ``None`` if no step was pushed.
         ``reduce`` combines the rows of the ranks of a multi-process run (their mean)."""
         if not self.rows:

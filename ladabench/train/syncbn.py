@@ -32,6 +32,8 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
             return super().forward(x)
+        dtype = x.dtype
+        x = x.float()  # statistics in fp32 under bf16 autocast too, as BatchNorm keeps them
         mean = _global_mean(x)  # (C,)
         centred = x - mean[None, :, None, None]
         var = _global_mean(centred.square())  # biased, as BatchNorm normalises
@@ -40,7 +42,7 @@ class SyncBatchNorm2d(nn.BatchNorm2d):
         out = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
         if self.affine:
             out = out * self.weight[None, :, None, None] + self.bias[None, :, None, None]
-        return out
+        return out.to(dtype)
 
     @torch.no_grad()
     def _update_running(self, mean: torch.Tensor, var: torch.Tensor, local_count: int) -> None:

@@ -238,6 +238,8 @@ def measure_ddp_overhead(cfg: RunConfig, device: torch.device, steps: int = 20,
     "device_name", "steps"}``.
     """
     t = cfg.train
+    if device.type == "cuda" and device.index is None:  # NCCL wants the GPU's index
+        device = torch.device("cuda", torch.cuda.current_device())
     plain = bench_step(cfg, device)
     with single_rank_group(device) as dist:
         ranked = bench_step(cfg, device, dist)
