@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One prepared device check: `ladabench bench` for cifar10_32 and ffhq_128 in fp32, TF32, bf16
 # and compiled, a short training with in-loop evaluation (embedded digits, digits-cnn FID/KID,
-# offline), a training stopped by SIGTERM and resumed from its checkpoint on the device, a 2-run
-# suite through the local executor (benchmarks/device_check_suite.yaml) and the attention scaling
-# sweep (suites/scaling.yaml); writes OUT/device_check.json and OUT/device_check.md
+# offline), a training stopped by SIGTERM and resumed from its checkpoint on the device, the
+# overhead of a world-size-1 distributed run (`ladabench bench --ddp-overhead`: NCCL on CUDA,
+# gloo on a CPU), a 2-run suite through the local executor (benchmarks/device_check_suite.yaml)
+# and the attention scaling sweep (suites/scaling.yaml); writes OUT/device_check.json and
+# OUT/device_check.md
 # (benchmarks/device_check_report.py).
 #
 #   benchmarks/device_check.sh [OUT]          # OUT defaults to results/device_check
@@ -27,12 +29,12 @@ rm -f "$out"/bench/*
 if "$python" -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"; then
   device=cuda; steps=10; warmup=3; train_s=60; bench_limit=150; train_batch=128
   declare -A batch=([cifar10_32]=128 [ffhq_128]=32)
-  gpus=1; resume_steps=200; suite_steps=20; sweep_tokens="[64,256,1024,4096]"
+  gpus=1; resume_steps=200; suite_steps=20; sweep_tokens="[64,256,1024,4096]"; ddp_steps=40
   eval_n=1000; budget_s=${DEVICE_CHECK_BUDGET_S:-480}
 else  # no time budget: CI must see every step run
   device=cpu; steps=1; warmup=1; train_s=0; bench_limit=1800; train_batch=2
   declare -A batch=([cifar10_32]=1 [ffhq_128]=1)
-  gpus=0; resume_steps=6; suite_steps=2; sweep_tokens="[64,256]"
+  gpus=0; resume_steps=6; suite_steps=2; sweep_tokens="[64,256]"; ddp_steps=1
   eval_n=100; budget_s=${DEVICE_CHECK_BUDGET_S:-86400}
 fi
 
@@ -117,6 +119,15 @@ resume() {  # SIGTERM after the first logged step (checkpoint, exit 143), then r
   fi
 }
 
+ddp() {  # the train step plain and as the one rank of a world-size-1 process group, alternately
+  over_budget ddp && return
+  local rc=0
+  timeout "$bench_limit" "${ladabench[@]}" bench --ddp-overhead --preset cifar10_32 \
+    --device "$device" --batch "${batch[cifar10_32]}" --steps "$ddp_steps" --warmup "$warmup" \
+    --json > "$out/ddp.json" 2> "$out/ddp.log" || rc=$?
+  finish ddp "$rc"
+}
+
 suite() {  # two runs through the local executor, each given the GPU
   over_budget suite && return
   local rc=0
@@ -146,6 +157,7 @@ for preset in cifar10_32 ffhq_128; do
 done
 train
 resume
+ddp
 suite
 sweep
 for preset in cifar10_32 ffhq_128; do bench "$preset" compile; done

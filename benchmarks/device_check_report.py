@@ -1,6 +1,7 @@
 """Collects what ``benchmarks/device_check.sh`` measured into ``OUT/device_check.json`` and a
-Markdown table ``OUT/device_check.md`` (benches, the training, the resumed run, the local-executor
-suite and the scaling sweep); exits 1 when a step failed or timed out.
+Markdown table ``OUT/device_check.md`` (benches, the training, the resumed run, the overhead of a
+world-size-1 distributed run, the local-executor suite and the scaling sweep); exits 1 when a
+step failed or timed out.
 
     python benchmarks/device_check_report.py OUT --device cuda --seconds 431
 """
@@ -61,6 +62,14 @@ def resumed(out: Path) -> dict:
             "run_status": summary.get("status"), "images_seen": summary.get("images_seen")}
 
 
+def ddp_overhead(out: Path) -> dict:
+    """``ladabench bench --ddp-overhead``: its status and result (img/s plain and distributed,
+    their ratio, the backend)."""
+    status = _read_status(out / "ddp.status")
+    result = json.loads((out / "ddp.json").read_text()) if status == "ok" else None
+    return {"status": status, "result": result}
+
+
 def suite_runs(out: Path) -> dict:
     """The local-executor suite: each run's final status and the device it trained on."""
     runs = {}
@@ -112,12 +121,18 @@ def markdown(report: dict) -> str:
         f"({_fmt(s.get('img_per_s'), '.1f')} img/s), in-loop digits-cnn FID "
         f"(standard: false): {', '.join(_fmt(v, '.1f') for v in fid) or 'none'}.",
     ]
-    r, su, sw = report["resume"], report["suite"], report["sweep"]
+    r, su, sw, dd = report["resume"], report["suite"], report["sweep"], report["ddp"]
+    d = dd["result"] or {}
     runs = ", ".join(f"{name} {v['status']} on {v['device']}" for name, v in su["runs"].items())
     lines += [
         "",
         f"Resume (SIGTERM after the first step, then continued): {r['status']}; {r['resumes']} "
         f"resume(s) logged, run {r['run_status']} at {r['images_seen']} images.",
+        "",
+        f"Distributed run of world size 1 ({d.get('backend', '–')}, cifar10_32, batch "
+        f"{d.get('batch', '–')}): {dd['status']}; {_fmt(d.get('distributed_img_per_s'), '.3g')} "
+        f"img/s against {_fmt(d.get('plain_img_per_s'), '.3g')} plain, ratio "
+        f"{_fmt(d.get('ratio'), '.3f')}.",
         "",
         f"Suite through the local executor: {su['status']}; {runs or 'no runs'}.",
         "",
@@ -139,10 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         "device": args.device, "device_name": first.get("device_name", "unknown"),
         "torch": first.get("torch", "unknown"), "seconds": args.seconds,
         "bench": bench, "training": training(args.out), "resume": resumed(args.out),
-        "suite": suite_runs(args.out), "sweep": sweep(args.out),
+        "ddp": ddp_overhead(args.out), "suite": suite_runs(args.out), "sweep": sweep(args.out),
     }
     statuses = [row["status"] for row in bench] + [
-        report[step]["status"] for step in ("training", "resume", "suite", "sweep")]
+        report[step]["status"] for step in ("training", "resume", "ddp", "suite", "sweep")]
     report["ok"] = not any(s.startswith(BAD) for s in statuses)
     write_json(args.out / "device_check.json", report)
     table = markdown(report)

@@ -2,11 +2,18 @@
 this machine, printed with the device name, the achieved matrix-product GFLOP/s against a matmul
 timed in the same command, and peak memory. ``--scaling`` runs the sequence-length scaling
 study of ``ladabench.measure.scaling`` instead; ``--data`` the data-pipeline benchmark of
-``ladabench.measure.data_pipeline``."""
+``ladabench.measure.data_pipeline``; ``--ddp-overhead`` the train step of a plain run against
+that of a world-size-1 distributed run (``ladabench.train.throughput.measure_ddp_overhead``)."""
 from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+    from ladabench.config import RunConfig
 
 NAME = "bench"
 HELP = ("throughput: train-step img/s (G+D, R1 every step, DiffAugment color,translation) and "
@@ -48,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", action="store_true",
                         help="data-pipeline throughput instead: decode generated PNGs into the "
                              "cache, then read it with the training loader (img/s)")
+    parser.add_argument("--ddp-overhead", action="store_true",
+                        help="train-step img/s of a plain run and of a world-size-1 distributed "
+                             "run (DDP, gloo on a CPU, NCCL on CUDA), timed step by step in "
+                             "alternation; prints their ratio")
     data = parser.add_argument_group("--data options")
     data.add_argument("--data-images", type=_positive, default=10_000, help="PNGs (default 10000)")
     data.add_argument("--data-size", type=_positive, default=256, help="PNG side (default 256)")
@@ -107,11 +118,29 @@ def run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    if args.ddp_overhead:
+        return _bench_ddp(cfg, device, args)
     result = measure_throughput(cfg, device, args.steps, args.warmup)
     if args.json:
         print(json.dumps(result, sort_keys=True))
         return 0
     print_result(result, args.attention)
+    return 0
+
+
+def _bench_ddp(cfg: RunConfig, device: torch.device, args: argparse.Namespace) -> int:
+    from ladabench.train.throughput import measure_ddp_overhead
+
+    r = measure_ddp_overhead(cfg, device, args.steps, args.warmup)
+    if args.json:
+        print(json.dumps(r, sort_keys=True))
+        return 0
+    print(f"train step, {args.preset} {args.attention}, batch {r['batch']} on {r['device_name']}"
+          f", {r['steps']} steps each, alternating (medians):")
+    print(f"  plain run                     {r['plain_img_per_s']:10.1f} img/s")
+    print(f"  world size 1, {r['backend']:5s} + DDP     {r['distributed_img_per_s']:10.1f} img/s")
+    print(f"  ratio (distributed / plain)   {r['ratio']:10.3f}   "
+          f"(on CPU time: {r['cpu_ratio']:.3f})")
     return 0
 
 

@@ -1,6 +1,7 @@
 """SLURM cluster profiles (``slurm/profiles/*.yaml``): where and how a suite's job array runs.
 
-A suite says what one run needs (``resources``: gpus, cpus, mem_gb, time_min); a profile says
+A suite says what one run needs (``resources``: gpus, cpus, mem_gb, time_min, nodes,
+tasks_per_node: a data-parallel run is one SLURM job of several tasks); a profile says
 how the cluster is addressed (partition, account, qos, constraint, extra sbatch options, setup
 lines) and may cap the time limit: a run longer than ``max_time_min`` is checkpointed at the
 limit (SIGUSR2) and requeued, up to ``max_num_timeout`` times.
@@ -8,7 +9,7 @@ limit (SIGUSR2) and requeued, up to ``max_num_timeout`` times.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import Field
 
@@ -44,20 +45,34 @@ def load_profile(path: str | Path | None) -> SlurmProfile:
     return parse_model(SlurmProfile, load_yaml(path), str(path))
 
 
-def slurm_parameters(profile: SlurmProfile, gpus: int, cpus: int, mem_gb: float,
-                     time_min: int, name: str) -> dict[str, Any]:
-    """``AutoExecutor.update_parameters`` keywords for one suite's job array."""
-    limit = min(time_min, profile.max_time_min) if profile.max_time_min else time_min
+class RunResources(Protocol):
+    """What one run asks for (a suite's ``resources``): ``gpus`` and ``mem_gb`` per node,
+    ``cpus`` per process, ``nodes`` x ``processes_per_node`` processes."""
+
+    gpus: int
+    cpus: int
+    mem_gb: float
+    time_min: int
+    nodes: int
+
+    @property
+    def processes_per_node(self) -> int: ...
+
+
+def slurm_parameters(profile: SlurmProfile, res: RunResources, name: str) -> dict[str, Any]:
+    """``AutoExecutor.update_parameters`` keywords for one suite's job array: each array task
+    is one run, a job of ``res.nodes`` x ``res.processes_per_node`` SLURM tasks."""
+    limit = min(res.time_min, profile.max_time_min) if profile.max_time_min else res.time_min
     params: dict[str, Any] = {
-        "name": name, "timeout_min": limit, "cpus_per_task": cpus, "mem_gb": mem_gb,
-        "nodes": 1, "tasks_per_node": 1,
+        "name": name, "timeout_min": limit, "cpus_per_task": res.cpus, "mem_gb": res.mem_gb,
+        "nodes": res.nodes, "tasks_per_node": res.processes_per_node,
         "slurm_array_parallelism": profile.array_parallelism,
         "slurm_signal_delay_s": profile.signal_delay_s,
         "slurm_setup": list(profile.setup),
         "slurm_additional_parameters": dict(profile.additional),
     }
-    if gpus:
-        params["gpus_per_node"] = gpus
+    if res.gpus:
+        params["gpus_per_node"] = res.gpus
     for key in ("partition", "account", "qos", "constraint"):
         if getattr(profile, key) is not None:
             params[f"slurm_{key}"] = getattr(profile, key)

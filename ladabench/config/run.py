@@ -2,7 +2,8 @@
 
 ``config_hash`` hashes the canonical JSON of the config without machine-specific fields
 (data root, data cache and loader workers, device, inception weights path, experiment
-trackers), so the same experiment has the same hash anywhere.
+trackers), so the same experiment has the same hash anywhere, and without the keys added
+later (``LATER_KEYS``) while they hold their defaults.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from ladabench.core.schema import YAMLLimitError, StrictModel, load_yaml, parse_
 MACHINE_KEYS = (("data", "root"), ("data", "cache"), ("data", "workers"), ("train", "device"),
                 ("eval", "inception_weights"), ("train", "log_to"), ("train", "wandb_project"),
                 ("train", "wandb_mode"))
+#: keys added after runs were recorded, left out of the hash while at these defaults: every
+#: config from before keeps its hash (and its run folder), a config that sets one gets another
+LATER_KEYS = {("train", "sync_batchnorm"): True, ("train", "rank_streams"): "own"}
 
 
 class RunConfig(StrictModel):
@@ -55,6 +59,9 @@ class RunConfig(StrictModel):
         d.pop("suite", None)
         for section, key in MACHINE_KEYS:
             d[section].pop(key, None)
+        for (section, key), default in LATER_KEYS.items():
+            if d[section].get(key) == default:
+                d[section].pop(key)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -101,6 +101,17 @@ class TrainConfig(StrictModel):
     double backward)"""
     channels_last: bool = False
     """departure: NHWC memory layout of G and D"""
+    sync_batchnorm: bool = True
+    """with several processes (docs/distributed.md), BatchNorm layers normalise with the
+    statistics of the global batch, as one process with ``batch_size`` does; false =
+    departure: each process normalises its own batch / world size samples (a single process
+    is unaffected)"""
+    rank_streams: Literal["own", "sliced"] = "own"
+    """with several processes, where each one's latents and DiffAugment draws come from:
+    ``own``, a stream per process seeded from (seed, rank); ``sliced``, every process draws
+    those of the whole global batch from the seed's one stream and keeps its slice: the same
+    per-sample noise as one process, so results do not depend on the number of processes and
+    a resume at another world size is exact, at world-size times the (small) drawing cost"""
     n_samples: int = Field(default=64, gt=0)
     """fixed-z sample grid size (images)"""
     n_attn_samples: int = Field(default=8, ge=0)

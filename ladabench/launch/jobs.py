@@ -7,9 +7,17 @@ boundary (``should_stop``); the trainer saves ``checkpoints/last.pt`` and return
 ``interrupted``; submitit's own handler then calls :meth:`RunJob.checkpoint` and requeues the
 task, which resumes from that checkpoint. The sweep keeps no state worth resuming (minutes, not
 hours), so a preempted ScalingJob is requeued from the start (``Checkpointable``'s default).
+
+A data-parallel run is one job of ``world_size`` tasks (SLURM tasks, or the local executor's
+processes), each running the same RunJob: each task exports the ``torch.distributed``
+variables of its place in the job (:func:`export_distributed_env`) and the trainer sets up its
+process group from them. Every task gets the stop signal; submitit checkpoints and requeues
+from task 0 only (its handler does nothing in the others), and the launcher reads task 0's
+result.
 """
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -18,12 +26,16 @@ from typing import Any
 import submitit
 
 from ladabench.config import RunConfig
+from ladabench.core.errors import ConfigError
 from ladabench.core.io import append_jsonl
 from ladabench.core.rundir import RunDir, read_summary
 from ladabench.suite.plugins import load_plugin
 
 #: what a scaling sweep writes into ``results/<suite>/`` (its presence means finished)
 SCALING_OUTPUT = "scaling.json"
+#: the ``torch.distributed`` environment each task of a data-parallel run exports
+DISTRIBUTED_ENV = ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK",
+                   "LOCAL_WORLD_SIZE")
 
 
 class _StopFlag:
@@ -39,19 +51,36 @@ class _StopFlag:
         return self.signum is not None
 
 
+def export_distributed_env(world_size: int) -> dict[str, str]:
+    """Inside a submitit job of ``world_size`` tasks: export this task's ``MASTER_ADDR``,
+    ``MASTER_PORT`` (the same in every task: drawn from the job id), ``RANK``, ``WORLD_SIZE``,
+    ``LOCAL_RANK`` and ``LOCAL_WORLD_SIZE`` (submitit's ``TorchDistributedEnvironment``) and
+    return them. ``CUDA_VISIBLE_DEVICES`` stays as the job got it: the trainer picks
+    ``cuda:LOCAL_RANK`` among the node's GPUs. Variables inherited from the submitting process
+    (e.g. a launcher started under torchrun) are overwritten: the job's own layout counts. A job
+    of another size than the suite asked for (e.g. sbatch options set elsewhere) is an error."""
+    env = submitit.helpers.TorchDistributedEnvironment()
+    if env.world_size != world_size:
+        raise ConfigError(f"expected a job of {world_size} tasks (nodes x tasks_per_node), "
+                          f"this job has {env.world_size}", key="resources")
+    env.export(set_cuda_visible_devices=False, overwrite=True)
+    return {key: os.environ[key] for key in DISTRIBUTED_ENV}
+
+
 class RunJob(submitit.helpers.Checkpointable):
     """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible).
 
     ``threads`` (None = torch's default) caps torch's CPU threads, so that parallel local jobs
     share the cores instead of oversubscribing them (OpenMP spin-waits make that many times
-    slower)."""
+    slower). ``world_size`` > 1: the job has that many tasks, one process of the run each."""
 
     def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = (),
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, world_size: int = 1) -> None:
         self.run_dir = str(run_dir)
         self.config = config
         self.plugins = tuple(plugins)
         self.threads = threads
+        self.world_size = world_size
         self._summary: dict[str, Any] | None = None
 
     def __call__(self) -> dict[str, Any]:
@@ -61,6 +90,8 @@ class RunJob(submitit.helpers.Checkpointable):
 
         if self.threads:
             torch.set_num_threads(self.threads)
+        if self.world_size > 1:
+            export_distributed_env(self.world_size)
         for ref in self.plugins:
             load_plugin(ref)
         cfg = RunConfig.model_validate(self.config)
@@ -85,7 +116,7 @@ class RunJob(submitit.helpers.Checkpointable):
             "images_seen": s.get("images_seen", 0), "wall_time_s": s.get("wall_time_s", 0.0),
         })
         return submitit.helpers.DelayedSubmission(
-            RunJob(self.run_dir, self.config, self.plugins, self.threads))
+            RunJob(self.run_dir, self.config, self.plugins, self.threads, self.world_size))
 
 
 class ScalingJob(submitit.helpers.Checkpointable):
@@ -108,9 +139,10 @@ def scaling_status(out_dir: Path) -> str:
 
 
 def job_outcome(job: Any, run_dir: Path | None = None) -> str:
-    """The run's final status, or ``failed: <one line> (log <file>)`` when the job raised."""
+    """The run's final status, or ``failed: <one line> (log <file>)`` when a task raised. A job
+    of several tasks (a data-parallel run) has one result per task; task 0's is the run's."""
     try:
-        return str(job.result().get("status"))
+        return str(job.results()[0].get("status"))
     except Exception as e:  # a job's exception is reported per run, the others go on
         return failure_text(e, job, run_dir)
 

@@ -54,13 +54,16 @@ def _prepare(planned: list[Planned]) -> list[Run]:
 
 
 def _job(run: Run, suite: Suite, threads: int | None = None) -> RunJob:
-    return RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins, threads)
+    return RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins, threads,
+                  suite.resources.world_size)
 
 
-def local_threads(max_parallel: int) -> int | None:
-    """Torch threads per local job: the machine's cores shared by the parallel jobs (None when
-    one job runs at a time: torch's default already uses every core)."""
-    return max(1, (os.cpu_count() or 1) // max_parallel) if max_parallel > 1 else None
+def local_threads(max_parallel: int, processes: int = 1) -> int | None:
+    """Torch threads per process of a local job: the machine's cores shared by the
+    ``processes`` of each of the parallel jobs (None when one single-process job runs at a
+    time: torch's default already uses every core)."""
+    shared = max_parallel * processes
+    return max(1, (os.cpu_count() or 1) // shared) if shared > 1 else None
 
 
 def local_gpu_groups(gpus: int, max_parallel: int) -> list[tuple[int, ...]]:
@@ -113,7 +116,7 @@ def _run_bounded(executor: Any, suite: Suite, runs: list[Run], max_parallel: int
     """Submit ``runs`` one by one, never more than ``max_parallel`` unfinished at once, each on
     ``threads`` torch threads (None: the cores shared among the parallel runs)."""
     queue, running, outcomes = list(runs), {}, {}
-    threads = threads or local_threads(max_parallel)
+    threads = threads or local_threads(max_parallel, suite.resources.world_size)
     free = local_gpu_groups(suite.spec.resources.gpus, max_parallel)
     held: dict[str, tuple[int, ...]] = {}
     while queue or running:
@@ -153,9 +156,13 @@ def _run_debug(executor: Any, suite: Suite, runs: list[Run], progress: SuiteProg
 def _run_array(executor: Any, suite: Suite, runs: list[Run], wait: bool,
                progress: SuiteProgress) -> dict[str, str]:
     """SLURM: one job array, one task per run; with ``wait``, its progress until all ended
-    (a task counts as started when it is submitted: the ETA includes queueing)."""
+    (a task counts as started when it is submitted: the ETA includes queueing). The processes
+    of a data-parallel run use ``resources.cpus`` torch threads each: several share a node, and
+    a cluster that does not bind tasks to their CPUs would let each take every core."""
+    res = suite.resources
+    threads = res.cpus if res.world_size > 1 else None
     with executor.batch():
-        jobs = [executor.submit(_job(r, suite)) for r in runs]
+        jobs = [executor.submit(_job(r, suite, threads)) for r in runs]
     for run, job in zip(runs, jobs):
         progress.log(f"submitted {run.run_id} as SLURM job {job.job_id}")
     if not wait:
@@ -180,12 +187,12 @@ def make_executor(kind: str, suite: Suite, profile: SlurmProfile | None) -> Any:
     if kind == "local":
         local = submitit.LocalExecutor(folder=folder)
         local.update_parameters(timeout_min=res.time_min, gpus_per_node=res.gpus,
+                                tasks_per_node=res.processes_per_node,
                                 visible_gpus=local_gpu_groups(res.gpus, 1)[0])
         return local
     slurm = submitit.AutoExecutor(folder=folder, cluster="slurm",
                                   slurm_max_num_timeout=profile.max_num_timeout)
-    slurm.update_parameters(**slurm_parameters(profile, res.gpus, res.cpus, res.mem_gb,
-                                               res.time_min, f"ladabench-{suite.name}"))
+    slurm.update_parameters(**slurm_parameters(profile, res, f"ladabench-{suite.name}"))
     return slurm
 
 
@@ -219,6 +226,18 @@ def _check_arguments(executor: str, profile: str | Path | None, max_parallel: in
         raise ConfigError(f"--pdb: only used with --executor debug (got --executor {executor})")
 
 
+def _check_layout(suite: Suite, executor: str) -> None:
+    """The local executor runs one node; the debug executor one process (in this one)."""
+    res = suite.resources
+    if executor == "local" and res.nodes > 1:
+        raise ConfigError(f"expected 1 with --executor local (one machine), got {res.nodes}; "
+                          "use --executor slurm", key="resources.nodes", source=str(suite.path))
+    if executor == "debug" and res.world_size > 1:
+        raise ConfigError(f"expected one process with --executor debug (it trains in this "
+                          f"process), got {res.world_size}; use --executor local or slurm",
+                          key="resources", source=str(suite.path))
+
+
 def _check_required(suite: Suite) -> None:
     """Keys a run needs set before it can be launched (e.g. where a folder data set lives)."""
     missing = suite.required_missing
@@ -237,6 +256,7 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     ``max_parallel`` runs). ``pdb``: the debug executor stops in the post-mortem debugger of a
     failing run. Bad arguments raise ConfigError before anything is written."""
     _check_arguments(executor, profile, max_parallel, threads, pdb)
+    _check_layout(suite, executor)
     if executor == "local":  # enough GPUs for the parallel runs, before anything is written
         local_gpu_groups(suite.spec.resources.gpus, max_parallel)
     prof = load_profile(profile) if executor == "slurm" else None
@@ -293,6 +313,7 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root,
                        run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
     _check_arguments(executor, profile, max_parallel, threads, pdb)
+    _check_layout(suite, executor)
     _check_required(suite)
     _preflight(suite, executor, only, force,
                "results_root" if results_root is None else "--results", dry_run, log)

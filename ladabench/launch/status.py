@@ -29,15 +29,20 @@ def metric_text(summary: dict[str, Any], which: str) -> str:
                      if isinstance(v, dict) and isinstance(v.get("value"), (int, float)))
 
 
-def run_row(run_id: str, run_dir: Path, target: int | None = None) -> dict[str, Any]:
-    """One status row: run id, status, images seen / target, final metrics, error."""
+def run_row(run_id: str, run_dir: Path, target: int | None = None,
+            planned_world_size: int = 1) -> dict[str, Any]:
+    """One status row: run id, status, images seen / target, processes, final metrics, error.
+    The processes are the ``world_size`` the trainer recorded; a run that has not trained yet
+    shows ``planned_world_size`` (its suite's resources), an older run without the key 1."""
     rd = RunDir(run_dir)
     s = read_summary(rd) or {"status": NEW}
     status = run_status(rd)
     target = target if target is not None else _target_images(rd)
     seen = s.get("images_seen") or 0
     progress = f"{seen:,}/{target:,}" if target else f"{seen:,}"
-    return {"run": run_id, "status": status, "images": progress,
+    untrained = status in (NEW, "pending")
+    world_size = s.get("world_size", planned_world_size if untrained else 1)
+    return {"run": run_id, "status": status, "images": progress, "world_size": world_size,
             "metrics": metric_text(s, "final") or metric_text(s, "best"), "error": s.get("error") or ""}
 
 
@@ -45,7 +50,8 @@ def suite_status(suite: Suite) -> str:
     """Every expanded run of a loaded suite, including those not started yet (``new``)."""
     if suite.spec.kind == "scaling":
         return "\n".join([f"suite {suite.name} ({suite.results_dir}/)", *_scaling_lines(suite)])
-    rows = [run_row(r.run_id, r.run_dir, r.config.train.images) for r in suite.runs]
+    rows = [run_row(r.run_id, r.run_dir, r.config.train.images, suite.resources.world_size)
+            for r in suite.runs]
     return f"suite {suite.name} ({suite.results_dir}/)\n{format_table(rows)}"
 
 
@@ -97,11 +103,11 @@ def describe(suite: Suite, planned: list[Planned], executor: str,
     what = ("kind scaling" if suite.spec.kind == "scaling"
             else f"{len(planned)} of {len(suite.runs)} runs, base {suite.spec.base}")
     lines = [f"suite {suite.name} ({suite.path}): {what}, results {suite.results_dir}/",
-             f"executor {executor}; per run: gpus {res.gpus}, cpus {res.cpus}, "
-             f"mem {res.mem_gb:g} GB, time {res.time_min} min"]
+             f"executor {executor}; per run: world size {res.world_size} (nodes {res.nodes} "
+             f"x {res.processes_per_node} processes), gpus {res.gpus} and mem {res.mem_gb:g} GB "
+             f"per node, cpus {res.cpus} per process, time {res.time_min} min"]
     if executor == "slurm":
-        params = slurm_parameters(profile, res.gpus, res.cpus, res.mem_gb, res.time_min,
-                                  f"ladabench-{suite.name}")
+        params = slurm_parameters(profile, res, f"ladabench-{suite.name}")
         lines.append("submitit: " + ", ".join(f"{k}={v}" for k, v in params.items()))
     if suite.spec.kind == "scaling":
         lines += _scaling_lines(suite)

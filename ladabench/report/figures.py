@@ -96,15 +96,13 @@ def fid_vs_images(results: Results, pids: dict[str, str]) -> list[Figure]:
 
 
 def device_hours(runs: pd.DataFrame) -> tuple[pd.Series, str]:
-    """Wall time × devices in hours, labelled GPU-hours only when every run ran on a GPU.
-
-    One device per run (ladabench trains on one device); a run is on CPU when its
-    ``provenance.json`` device name contains "cpu".
-    """
+    """Wall time × world size in hours (one device per process), labelled GPU-hours only when
+    every run ran on GPUs; a run is on CPU when its ``provenance.json`` device name contains
+    "cpu"."""
     device = runs.get("prov.device", pd.Series("cpu", index=runs.index)).fillna("cpu")
     on_gpu = ~device.astype(str).str.contains("cpu", case=False)
     label = "GPU-hours" if bool(on_gpu.all()) else "device-hours"
-    return runs["wall_time_s"].astype(float) / 3600.0, label
+    return runs["wall_time_s"].astype(float) * runs["world_size"].astype(float) / 3600.0, label
 
 
 def _scale(values: pd.Series) -> str:
@@ -136,7 +134,8 @@ def cost_to_fid(results: Results, pids: dict[str, str]) -> list[Figure]:
         axes[0].xaxis.set_major_formatter(EngFormatter(sep=""))  # 400G, 1.2T
         axes[1].set(xlabel=hours_label, xscale=_scale(df["hours"]))
         figs.append(Figure(f"Cost to FID · {pids.get(key, key)}", png_uri(fig),
-                           f"Each point is a finished run; {hours_label} = wall time × 1 device."))
+                           f"Each point is a finished run; {hours_label} = wall time × world "
+                           "size (processes, one device each)."))
     return figs
 
 

@@ -40,6 +40,7 @@ COST_COLUMNS = (
     Column("peak_memory", "peak memory (GiB)", "peak_memory_bytes", "{:.2f}", 1 / 2**30),
     Column("images_seen", "images seen", "images_seen", "si", 1.0, None),
     Column("wall_time", "wall time", "wall_time_s", "duration", 1.0),
+    Column("world_size", "processes", "world_size", "{:.0f}", 1.0, None, spread=False),
 )
 #: display of metric values: (label, format, scale); others use the metric name and 4 digits
 METRIC_DISPLAY = {"fid": ("FID", "{:.2f}", 1.0), "kid": ("KID", "{:,.1f}", 1.0),

@@ -192,6 +192,8 @@ def _run_row(run: RunData) -> dict[str, Any]:
         "group": _experiment_key(cfg) if cfg else f"unconfigured:{run.run_dir}",
         "n_spikes": _count(s.get("spikes")),
         "diverged_at_images": (s.get("diverged_at") or {}).get("images_seen"),
+        # processes that trained the run; summaries from before data-parallel runs: one
+        "world_size": s.get("world_size", 1),
     }
     row.update({k: s.get(k) for k in SUMMARY_SCALARS})
     for part in ("params", "macs"):

@@ -97,8 +97,10 @@ SMOKE: dict[str, Any] = {
 }
 
 #: ``--smoke``: the most a trial run asks for (each capped at the suite's own ``resources``); no
-#: GPU unless a run names a CUDA device, which then gets one
-SMOKE_RESOURCES: dict[str, Any] = {"gpus": 0, "cpus": 2, "mem_gb": 8.0, "time_min": 30}
+#: GPU unless a run names a CUDA device, which then gets one; one node, at most two processes
+#: (a data-parallel suite still tries its distributed path)
+SMOKE_RESOURCES: dict[str, Any] = {"gpus": 0, "cpus": 2, "mem_gb": 8.0, "time_min": 30,
+                                   "nodes": 1, "tasks_per_node": 2}
 
 #: ``--smoke`` for a ``kind: scaling`` suite: two small token counts, one timed pass each
 SCALING_SMOKE: dict[str, Any] = {"tokens": [64, 256], "repeats": 1, "warmup": 1}

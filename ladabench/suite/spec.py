@@ -31,12 +31,24 @@ from ladabench.suite.grid import (
 
 
 class Resources(StrictModel):
-    """What one run needs (a SLURM profile may cap ``time_min``)."""
+    """What one run needs (a SLURM profile may cap ``time_min``): ``gpus`` and ``mem_gb`` per
+    node, ``cpus`` per process. A run is ``nodes`` × ``tasks_per_node`` processes (its world
+    size), one per GPU: ``tasks_per_node`` defaults to ``gpus`` (1 without a GPU)."""
 
     gpus: int = Field(default=0, ge=0)
     cpus: int = Field(default=2, ge=1)
     mem_gb: float = Field(default=8.0, gt=0)
     time_min: int = Field(default=60, gt=0)
+    nodes: int = Field(default=1, ge=1)
+    tasks_per_node: int | None = Field(default=None, ge=1)
+
+    @property
+    def processes_per_node(self) -> int:
+        return self.tasks_per_node or max(1, self.gpus)
+
+    @property
+    def world_size(self) -> int:
+        return self.nodes * self.processes_per_node
 
 
 class SuiteSpec(StrictModel):
@@ -237,10 +249,33 @@ def _scaling_options(spec: SuiteSpec, flat_sets: dict[str, Any], smoke: bool, so
 
 
 def smoke_resources(res: Resources, runs: list[Run]) -> Resources:
-    """``res`` capped by :data:`SMOKE_RESOURCES`; one GPU (at most) when a run names CUDA."""
+    """``res`` capped by :data:`SMOKE_RESOURCES`; one GPU (at most) when a run names CUDA, and
+    then one process (one per GPU)."""
     cuda = any(r.config.train.device.startswith("cuda") for r in runs)
     caps = {**SMOKE_RESOURCES, "gpus": 1 if cuda else 0}
-    return Resources(**{k: min(getattr(res, k), cap) for k, cap in caps.items()})
+    have = {**res.model_dump(), "tasks_per_node": res.processes_per_node}
+    capped = {k: min(have[k], cap) for k, cap in caps.items()}
+    if capped["gpus"]:
+        capped["tasks_per_node"] = capped["gpus"]
+    return Resources(**capped)
+
+
+def _check_resources(written: Resources, res: Resources, runs: list[Run], source: str,
+                     problems: list[Problem]) -> None:
+    """One process per GPU (in the ``written`` resources), and a global batch that the
+    processes of ``res`` (what the runs get, e.g. after ``--smoke``) can split evenly."""
+    if written.gpus and written.tasks_per_node not in (None, written.gpus):
+        problems.append(Problem(source, "resources.tasks_per_node", (
+            f"expected {written.gpus} (one process per GPU: resources.gpus is {written.gpus} "
+            f"per node) or no value, got {written.tasks_per_node}")))
+        return
+    world = res.world_size
+    for batch in dict.fromkeys(r.config.train.batch_size for r in runs):
+        if batch % world:
+            problems.append(Problem(source, "train.batch_size", (
+                f"expected a multiple of the world size {world} (resources: nodes {res.nodes} x "
+                f"{res.processes_per_node} processes per node; each process trains batch_size / "
+                f"{world} images a step), got {batch}")))
 
 
 def _parse_spec(data: dict, source: str, problems: list[Problem]) -> SuiteSpec:
@@ -304,8 +339,9 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
         runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems,
                            check_names)
         _check_unique(runs, source, problems)
+    resources = smoke_resources(spec.resources, runs) if smoke else spec.resources
+    _check_resources(spec.resources, resources, runs, source, problems)
     if problems:
         raise ConfigErrors(list(dict.fromkeys(problems)))
-    resources = smoke_resources(spec.resources, runs) if smoke else spec.resources
     return Suite(name, path, spec, tuple(runs), results_dir / name, plugins, scaling,
                  unchecked=not check_names, resources=resources)

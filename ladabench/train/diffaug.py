@@ -9,7 +9,9 @@ Policies, applied in the order written in the policy string:
 - ``cutout``: zero a square of (0.5·S) pixels (rounded half up) centred at a random pixel,
   clipped at the border.
 
-Random numbers come from the global torch RNG (saved in checkpoints, so resumes are exact).
+Random numbers come from the global torch RNG (saved in checkpoints, so resumes are exact),
+one draw per image through a :class:`~ladabench.train.draws.Draws` (a rank of a multi-process
+run may draw the whole global batch's and keep its slice).
 """
 from __future__ import annotations
 
@@ -18,21 +20,23 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from ladabench.train.draws import OWN, Draws
+
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
 
-def _uniform(x: torch.Tensor) -> torch.Tensor:
-    return torch.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device)
+def _uniform(x: torch.Tensor, draws: Draws) -> torch.Tensor:
+    return draws.rand(x.shape[0], 1, 1, 1, dtype=x.dtype, device=x.device)
 
 
-def color(x: torch.Tensor) -> torch.Tensor:
+def color(x: torch.Tensor, draws: Draws = OWN) -> torch.Tensor:
     """x: (B, C, H, W) -> (B, C, H, W): brightness, saturation, contrast."""
-    x = x + (_uniform(x) - 0.5)
+    x = x + (_uniform(x, draws) - 0.5)
     mean = x.mean(dim=1, keepdim=True)  # (B, 1, H, W)
-    x = (x - mean) * (_uniform(x) * 2) + mean
+    x = (x - mean) * (_uniform(x, draws) * 2) + mean
     mean = x.mean(dim=(1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
-    return (x - mean) * (_uniform(x) + 0.5) + mean
+    return (x - mean) * (_uniform(x, draws) + 0.5) + mean
 
 
 def translate(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
@@ -53,12 +57,13 @@ def translate(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     return out.permute(0, 3, 1, 2)
 
 
-def translation(x: torch.Tensor, ratio: float = TRANSLATION_RATIO) -> torch.Tensor:
+def translation(x: torch.Tensor, draws: Draws = OWN,
+                ratio: float = TRANSLATION_RATIO) -> torch.Tensor:
     """x: (B, C, H, W) -> (B, C, H, W), random shifts in [-int(r·H + 0.5), int(r·H + 0.5)]."""
     B, _, H, W = x.shape
     sy, sx = int(H * ratio + 0.5), int(W * ratio + 0.5)
-    ty = torch.randint(-sy, sy + 1, (B, 1), device=x.device)
-    tx = torch.randint(-sx, sx + 1, (B, 1), device=x.device)
+    ty = draws.randint(-sy, sy + 1, B, 1, device=x.device)
+    tx = draws.randint(-sx, sx + 1, B, 1, device=x.device)
     return translate(x, torch.cat([ty, tx], dim=1))
 
 
@@ -79,12 +84,12 @@ def cutout_mask(
     return (~(in_y[:, :, None] & in_x[:, None, :])).unsqueeze(1)
 
 
-def cutout(x: torch.Tensor, ratio: float = CUTOUT_RATIO) -> torch.Tensor:
+def cutout(x: torch.Tensor, draws: Draws = OWN, ratio: float = CUTOUT_RATIO) -> torch.Tensor:
     """x: (B, C, H, W) -> (B, C, H, W) with one zeroed square per image."""
     B, _, H, W = x.shape
     size = int(H * ratio + 0.5), int(W * ratio + 0.5)
-    cy = torch.randint(0, H + (1 - size[0] % 2), (B, 1), device=x.device)
-    cx = torch.randint(0, W + (1 - size[1] % 2), (B, 1), device=x.device)
+    cy = draws.randint(0, H + (1 - size[0] % 2), B, 1, device=x.device)
+    cx = draws.randint(0, W + (1 - size[1] % 2), B, 1, device=x.device)
     mask = cutout_mask(x.shape, torch.cat([cy, cx], dim=1), size, x.device)
     return x * mask.to(x.dtype)
 
@@ -92,12 +97,12 @@ def cutout(x: torch.Tensor, ratio: float = CUTOUT_RATIO) -> torch.Tensor:
 POLICIES = {"color": color, "translation": translation, "cutout": cutout}
 
 
-def diff_augment(x: torch.Tensor, policies: Sequence[str]) -> torch.Tensor:
+def diff_augment(x: torch.Tensor, policies: Sequence[str], draws: Draws = OWN) -> torch.Tensor:
     """Apply ``policies`` in order (``train.diffaug``, e.g. ``("color", "translation")``); none =
     identity.
 
     x: (B, C, H, W) -> (B, C, H, W); differentiable w.r.t. x.
     """
     for name in policies:
-        x = POLICIES[name](x)
+        x = POLICIES[name](x, draws)
     return x

@@ -16,22 +16,25 @@ are stored in ``summary.cost_convention``.
 """
 from __future__ import annotations
 
+import signal
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
 import torch
 
 from ladabench.config import RunConfig, prepare_run_dir
+from ladabench.core.errors import LadabenchError
 from ladabench.core.io import DiskFullError
 from ladabench.core.rundir import (
     FINISHED, RunDir, RunLock, new_summary, read_summary, write_provenance, write_summary,
 )
+from ladabench.train.distributed import DistContext, process_group
 from ladabench.train.final import evaluate_generator, final_scores
 from ladabench.train.loop import Trainer
 from ladabench.train.session import start_session
 from ladabench.train.signals import StopSignals
 from ladabench.train.provenance import collect_provenance
-from ladabench.device import resolve_device
 from ladabench.train.setup import check_device_options
 from ladabench.train.trackers import check_trackers
 
@@ -103,27 +106,32 @@ def _checkpoint_recorder(summary: dict, trainer: Trainer, rd: RunDir) -> Callabl
     return record
 
 
-def _stop_reason(status: str, trainer: Trainer, signals: StopSignals) -> str | None:
+def _stop_reason(status: str, trainer: Trainer) -> str | None:
     """``summary.stopped_by``: what ended the schedule (finished), which signal or a stop
-    request (interrupted), else None."""
+    request (interrupted; the signal that any rank received), else None."""
     if status == "finished":
         return trainer.stopped_by
     if status == "interrupted":
-        return signals.name or "stop_request"
+        code = trainer.stop_code
+        return signal.Signals(code).name if code > 1 else "stop_request"
     return None
 
 
-def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: RunLock,
-           should_stop: Callable[[], bool]) -> str:
+def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: RunLock | None,
+           should_stop: Callable[[], int]) -> str:
+    """Resume, train, score: every rank resumes from the same ``last.pt`` and trains; rank 0
+    tidies the run directory, records and scores (the others wait)."""
     if rd.last.exists():
         trainer.restore(rd.last)
         trainer.memory.peak = summary.get("peak_memory_bytes") or 0  # earlier sessions'
-    start_session(rd, trainer, lock)
-    if not summary.get("macs"):
-        summary.update(costs(trainer))
-    trainer.on_checkpoint = _checkpoint_recorder(summary, trainer, rd)
+    main = trainer.dist.is_main
+    if main:
+        start_session(rd, trainer, lock)
+        if not summary.get("macs"):
+            summary.update(costs(trainer))
+        trainer.on_checkpoint = _checkpoint_recorder(summary, trainer, rd)
     status = trainer.train(should_stop, evaluator(cfg, trainer))
-    if status == "finished" and cfg.eval.metrics:
+    if main and status == "finished" and cfg.eval.metrics:
         with trainer.memory.excluded():
             summary.update(final_scores(trainer.s.G_ema, trainer.images_seen, cfg, rd,
                                         trainer.device))
@@ -138,12 +146,43 @@ def _kept(trainer: Trainer | None) -> str:
 
 
 def _record_failure(rd: RunDir, summary: dict, trainer: Trainer | None, status: str,
-                    error: str | None) -> None:
-    """The summary of a run that did not end normally, with the step and images it reached."""
+                    error: str | None, dist: DistContext) -> None:
+    """The summary of a run that did not end normally, with the step and images it reached
+    (rank 0 writes it)."""
+    if not dist.is_main:
+        return
     if trainer is not None:
         _finish(summary, trainer, status, None)
     summary.update(status=status, error=error)
     write_summary(rd, summary)
+
+
+def _provenance(device: torch.device, cfg: RunConfig, dist: DistContext) -> dict:
+    """The provenance record; with several ranks, also the world size, the backend and every
+    rank's host and device (gathered, so every rank must call it)."""
+    prov = collect_provenance(device, cfg.train.seed, cfg.config_hash())
+    ranks = dist.gather({"hostname": prov["hostname"], "device": prov["device"]})
+    prov.update(world_size=dist.world_size, backend=dist.backend)
+    if dist.world_size > 1:
+        prov["ranks"] = ranks
+    return prov
+
+
+def _start(cfg: RunConfig, run_dir: Path, dist: DistContext,
+           stack: ExitStack) -> tuple[RunDir, dict, RunLock | None, str]:
+    """Rank 0 takes the run directory (lock, config, summary) and tells the other ranks
+    whether to train (``"train"``), or that the run is complete or could not start (another
+    trainer holds it, another config is in it: the error is rank 0's to report)."""
+    try:
+        lock = stack.enter_context(RunLock(RunDir(run_dir))) if dist.is_main else None
+        rd = prepare_run_dir(cfg, run_dir) if dist.is_main else RunDir(run_dir)
+        summary = (read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
+                   if dist.is_main else {})
+    except BaseException:
+        dist.broadcast("failed")
+        raise
+    go = dist.broadcast("train" if summary.get("status") not in FINISHED else summary["status"])
+    return rd, summary, lock, go
 
 
 def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
@@ -156,40 +195,65 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     anything is built for bad device options or a run directory that holds another config.
     Any exception during training is recorded (status ``failed``, with the step reached) and
     re-raised; a full disk as one DiskFullError line that says which checkpoint is kept.
+
+    Launched as one of several processes (``ladabench.train.distributed``: the launcher's
+    RANK, WORLD_SIZE, ... variables) it trains its share of the run; rank 0 holds the lock and
+    writes the run directory, and every rank returns the summary rank 0 wrote.
     """
-    device = resolve_device(cfg.train.device)
-    check_device_options(cfg.train, device)
-    check_trackers(cfg.train)
     from ladabench.models import validate_model_config
 
+    check_trackers(cfg.train)
     validate_model_config(cfg.model)
-    with RunLock(RunDir(Path(run_dir))) as lock, StopSignals() as signals:
-        rd = prepare_run_dir(cfg, run_dir)
-        summary = read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
-        if summary["status"] in FINISHED:
-            return summary
-        prov = collect_provenance(device, cfg.train.seed, cfg.config_hash())
-        summary.update(status="running", error=None, provenance_sha256=write_provenance(rd, prov))
-        write_summary(rd, summary)
-        stop = signals.is_set if should_stop is None else (
-            lambda: signals.is_set() or should_stop())
-        trainer = None
-        try:
-            trainer = Trainer(cfg, rd, device, quiet)
-            status = _train(cfg, rd, trainer, summary, lock, stop)
-        except KeyboardInterrupt:
-            _record_failure(rd, summary, trainer, "interrupted", None)
-            raise
-        except DiskFullError as e:
-            message = f"{e}; {_kept(trainer)}"
-            _record_failure(rd, summary, trainer, "failed", f"DiskFullError: {message}")
-            raise DiskFullError(message) from None
-        except Exception as e:
-            first = (str(e).strip().splitlines() or [""])[0]
-            _record_failure(rd, summary, trainer, "failed", f"{type(e).__name__}: {first}")
-            raise
-        _finish(summary, trainer, status, _stop_reason(status, trainer, signals))
+    with process_group(cfg.train.device) as (dist, device), ExitStack() as stack:
+        check_device_options(cfg.train, device)
+        rd, summary, lock, go = _start(cfg, Path(run_dir), dist, stack)
+        if go != "train":
+            if go == "failed":
+                raise LadabenchError(f"{run_dir}: rank 0 could not start the run (its error "
+                                     "says why)")
+            return _shared_summary(rd, summary, dist)
+        signals = stack.enter_context(StopSignals())
+        prov = _provenance(device, cfg, dist)
+        if dist.is_main:
+            summary.update(status="running", error=None, world_size=dist.world_size,
+                           provenance_sha256=write_provenance(rd, prov))
+            write_summary(rd, summary)
+        _session(cfg, rd, device, dist, summary, lock, signals, quiet, should_stop)
+        return _shared_summary(rd, summary, dist)
+
+
+def _shared_summary(rd: RunDir, summary: dict, dist: DistContext) -> dict:
+    """Rank 0's ``summary``; the other ranks read it once rank 0 has written it (it may still
+    be scoring the generator while they wait)."""
+    dist.wait_for_main()
+    return summary if dist.is_main else read_summary(rd) or {}
+
+
+def _session(cfg: RunConfig, rd: RunDir, device: torch.device, dist: DistContext, summary: dict,
+             lock: RunLock | None, signals: StopSignals, quiet: bool,
+             should_stop: Callable[[], bool] | None) -> None:
+    """One training session; rank 0 records how it ended in ``summary``."""
+    def stop() -> int:
+        """The number of the stop signal received, 1 for a stop request, else 0."""
+        return signals.signum or int(should_stop is not None and should_stop())
+
+    trainer = None
+    try:
+        trainer = Trainer(cfg, rd, device, quiet, dist)
+        status = _train(cfg, rd, trainer, summary, lock, stop)
+    except KeyboardInterrupt:
+        _record_failure(rd, summary, trainer, "interrupted", None, dist)
+        raise
+    except DiskFullError as e:
+        message = f"{e}; {_kept(trainer)}"
+        _record_failure(rd, summary, trainer, "failed", f"DiskFullError: {message}", dist)
+        raise DiskFullError(message) from None
+    except Exception as e:
+        first = (str(e).strip().splitlines() or [""])[0]
+        _record_failure(rd, summary, trainer, "failed", f"{type(e).__name__}: {first}", dist)
+        raise
+    if dist.is_main:
+        _finish(summary, trainer, status, _stop_reason(status, trainer))
         write_summary(rd, summary)
         if summary["status"] == "finished":
             trainer.save_finished()
-    return summary

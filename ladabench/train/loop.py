@@ -12,6 +12,13 @@ Divergence: statistics are synced once per log interval (no per-step ``.item()``
 non-finite row gives the exact step. The run stops at the end of that interval and writes no
 checkpoint after it, so ``checkpoints/last.pt`` is the last good state. Every checkpoint,
 sample or evaluation flushes the statistics first, so no NaN state is ever saved or sampled.
+
+On several processes (docs/distributed.md) every rank runs this loop on its slice of each
+batch and takes every decision at the same step: the statistics of an interval are averaged
+over the ranks before they are read (divergence and spikes are found alike everywhere), a stop
+(signal, stop request, time budget) on any rank stops all of them at the next step boundary (a
+flag all-reduced on the CPU per step), and only rank 0 writes the run directory; the others
+wait while it evaluates.
 """
 from __future__ import annotations
 
@@ -27,9 +34,11 @@ from ladabench.config import RunConfig
 from ladabench.core.io import append_jsonl, require_free_space
 from ladabench.data.loader import device_batches, image_loader
 from ladabench.train.checkpoint import (
-    load_checkpoint, load_module_state, load_optimizer_state, require, save_checkpoint,
-    set_rng_state,
+    load_checkpoint, load_module_state, load_optimizer_state, require, rng_state,
+    save_checkpoint, set_rng_state,
 )
+from ladabench.train.distributed import SINGLE, DistContext
+from ladabench.train.draws import rank_seed
 from ladabench.train.memory import PeakMemory
 from ladabench.train.observe import R1_ON, STEP_STATS, StatsLog
 from ladabench.core.rundir import RunDir
@@ -57,10 +66,12 @@ def _tensor_bytes(obj) -> int:
 class Trainer:
     """Owns the models of one run and moves them through the schedule of ``cfg.train``."""
 
-    def __init__(self, cfg: RunConfig, rd: RunDir, device: torch.device, quiet: bool = False) -> None:
-        self.cfg, self.rd, self.device, self.quiet = cfg, rd, device, quiet
+    def __init__(self, cfg: RunConfig, rd: RunDir, device: torch.device, quiet: bool = False,
+                 dist: DistContext = SINGLE) -> None:
+        self.cfg, self.rd, self.device, self.dist = cfg, rd, device, dist
+        self.quiet = quiet or not dist.is_main
         self.t = cfg.train
-        self.s: TrainSetup = build_setup(cfg, device)
+        self.s: TrainSetup = build_setup(cfg, device, dist=dist)
         self.names = list(STEP_STATS) + [R1_ON] + self.s.d_norms.names + self.s.g_norms.names
         self.log = StatsLog(self.names, SPIKE_NAMES, self.t.spike_factor, self.t.spike_window)
         self.step, self.images_seen, self.spikes = 0, 0, 0
@@ -75,6 +86,8 @@ class Trainer:
         self.session_intervals = 0
         self.tick = self.clock()  # start of the current stretch of training steps
         self.stopped_by: str | None = None
+        #: what stopped the run early, agreed by the ranks: a signal's number, 1 = a request
+        self.stop_code = 0
         self.diverged_at: dict | None = None
         #: step and images seen of the latest ``last.pt`` (None before the first)
         self.last_checkpoint: dict | None = None
@@ -85,7 +98,7 @@ class Trainer:
         self.zero = torch.zeros((), device=device)
         gen = torch.Generator().manual_seed(self.t.seed + 77)  # fixed z: never the global RNG
         self.fixed_z = torch.randn(self.t.n_samples, self.t.noise_dim, generator=gen).to(device)
-        self.trackers = Trackers(cfg, rd)
+        self.trackers = Trackers(cfg, rd) if dist.is_main else None
 
     # ---- state -------------------------------------------------------------------------
     def payload(self) -> dict:
@@ -138,8 +151,23 @@ class Trainer:
         self.rates = list(ck.get("interval_rates", []))
         for k, v in counters[5].items():
             self.log.history[k].extend(v)
-        set_rng_state(counters[6], self.device)
+        self.restore_rng(counters[6], ck.get("rng_ranks"))
         self.last_checkpoint = {"step": self.step, "images_seen": self.images_seen}
+
+    def restore_rng(self, main: dict, ranks: list[dict] | None) -> None:
+        """This rank's random streams: its own saved state when the checkpoint's world size
+        is this run's; with other world sizes and ``rank_streams: own``, streams derived from
+        (seed, rank, step) (the data order and the global batch continue exactly, the latents
+        and augmentations anew); otherwise rank 0's (one process; ``sliced`` streams, which
+        are the same on every rank)."""
+        d = self.dist
+        if d.world_size > 1 and self.t.rank_streams == "own":
+            if ranks is not None and len(ranks) == d.world_size:
+                set_rng_state(ranks[d.rank], self.device)
+            else:
+                torch.manual_seed(rank_seed(self.t.seed, d.rank, self.step))
+            return
+        set_rng_state(main, self.device)
 
     def wall_time(self) -> float:
         return self.wall_before + time.perf_counter() - self.start
@@ -172,7 +200,9 @@ class Trainer:
 
     def record(self, record: dict) -> None:
         """Append one line to ``metrics.jsonl`` (the source of truth), then pass it to the
-        experiment trackers (``train.log_to``)."""
+        experiment trackers (``train.log_to``); rank 0 only."""
+        if self.trackers is None:
+            return
         append_jsonl(self.rd.metrics, record)
         self.trackers.record(record)
 
@@ -204,30 +234,33 @@ class Trainer:
         return any(before < p <= self.images_seen for p in points)
 
     def batches(self):
-        sampler = EpochBatchSampler(len(self.s.dataset), self.t.batch_size, self.t.seed, self.step)
+        sampler = EpochBatchSampler(len(self.s.dataset), self.t.batch_size, self.t.seed, self.step,
+                                    self.dist.rank, self.dist.world_size)
         loader = image_loader(self.s.dataset, sampler, self.device,
                               workers=self.cfg.data.workers, seed=self.t.seed)
         fmt = torch.channels_last if self.t.channels_last else torch.contiguous_format
         yield from device_batches(loader, self.device, fmt)
 
-    def train(self, should_stop: Callable[[], bool] | None = None,
+    def train(self, should_stop: Callable[[], int] | None = None,
               on_eval: Callable[[int], dict] | None = None) -> str:
-        """Run until the schedule ends, D/G diverge or ``should_stop()``; return the status."""
-        real_grid = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
-        if real_grid is not None:
-            self.event("sample", files=[real_grid])
+        """Run until the schedule ends, D/G diverge or ``should_stop()`` is non-zero (a signal
+        number, or 1 / True for a stop request); return the status."""
+        if self.dist.is_main:
+            real_grid = write_real_grid(self.s.dataset, self.t.n_samples, self.rd.samples)
+            if real_grid is not None:
+                self.event("sample", files=[real_grid])
         if on_eval is not None and self.step == 0 and 0 in self.cfg.eval.at_images:
-            if on_eval(0).get("improved"):
-                save_checkpoint(self.rd.best, self.best_payload(), rng=False)
+            self.evaluate(on_eval)
         bar = tqdm(total=self.total_steps * self.t.batch_size, initial=self.images_seen,
                    unit="img", unit_scale=True, disable=self.quiet, dynamic_ncols=True)
         self.tick = self.clock()
         self.session_intervals = 0
         try:
+            done = self.step >= self.total_steps
+            if done or self.dist.max(int(self.out_of_time()))[0]:  # a resumed run that was done
+                self.stopped_by = "images" if done else "time_budget"
+                return "finished"
             for real in self.batches():
-                if self.step >= self.total_steps or self.out_of_time():  # a resumed, done run
-                    self.stopped_by = "images" if self.step >= self.total_steps else "time_budget"
-                    return "finished"
                 self.train_step(real)
                 self.step += 1
                 self.images_seen += self.t.batch_size
@@ -237,18 +270,24 @@ class Trainer:
                     return status
         finally:
             bar.close()
-            self.trackers.close()
+            if self.trackers is not None:
+                self.trackers.close()
         raise AssertionError("the batch stream is infinite")
 
     def boundary(self, should_stop, on_eval, bar) -> str | None:
         """Logging, samples, evaluation, checkpoints after a step; a status ends the run."""
         t = self.t
         last = self.step >= self.total_steps
-        if not last and self.out_of_time():
+        # one decision for all ranks: their clocks and signals differ
+        code, over = self.dist.max(int(should_stop()) if should_stop is not None else 0,
+                                   int(not last and self.out_of_time()))
+        stop = code > 0
+        if stop:
+            self.stop_code = code
+        if over:
             last, self.stopped_by = True, "time_budget"
         elif last:
             self.stopped_by = "images"
-        stop = should_stop is not None and should_stop()
         ckpt = self.crossed(t.checkpoint_every_images) or last or stop
         sample = self.crossed(t.sample_every_images) or last
         period = self.cfg.eval.period_images(t.batch_size)
@@ -258,12 +297,12 @@ class Trainer:
             return None
         if self.flush(bar):
             return "diverged"
-        if sample:
+        if sample and self.dist.is_main:
             files = write_samples(self.s.G_ema, self.fixed_z, t.n_attn_samples,
                                   self.rd.samples, self.images_seen)
             self.event("sample", files=files)
-        if evaluate and on_eval(self.images_seen).get("improved"):
-            save_checkpoint(self.rd.best, self.best_payload(), rng=False)
+        if evaluate:
+            self.evaluate(on_eval)
         if ckpt:
             self.save_last()
         self.tick = self.clock()  # img/s and the time budget measure training only
@@ -271,13 +310,28 @@ class Trainer:
             return "finished"
         return "interrupted" if stop else None
 
+    def evaluate(self, on_eval: Callable[[int], dict]) -> None:
+        """Rank 0 evaluates the EMA generator (the same on every rank) and keeps ``best.pt``
+        when it improved; the other ranks wait for it."""
+        # rank 0 alone, not generation on every rank with the features gathered: its result is
+        # one process's by construction (same weights, same evaluation seeds), and ranks that
+        # share one CPU's cores would not finish sooner (docs/distributed.md §6)
+        if self.dist.is_main and on_eval(self.images_seen).get("improved"):
+            save_checkpoint(self.rd.best, self.best_payload(), rng=False)
+        self.dist.wait_for_main()
+
     def save_last(self) -> None:
         """Write ``last.pt`` after checking that the disk holds one more (the size of the
-        previous one, or of the state's tensors for the first), then tell ``on_checkpoint``."""
-        payload = self.payload()
-        need = self.rd.last.stat().st_size if self.rd.last.exists() else _tensor_bytes(payload)
-        require_free_space(self.rd.last, need + CHECKPOINT_MARGIN)
-        save_checkpoint(self.rd.last, payload, device=self.device)
+        previous one, or of the state's tensors for the first), then tell ``on_checkpoint``.
+        Several ranks: rank 0 writes, with every rank's random-number state (``rng_ranks``)."""
+        ranks = self.dist.gather(rng_state(self.device)) if self.dist.world_size > 1 else None
+        if self.dist.is_main:
+            payload = self.payload()
+            if ranks is not None:
+                payload["rng_ranks"] = ranks
+            need = self.rd.last.stat().st_size if self.rd.last.exists() else _tensor_bytes(payload)
+            require_free_space(self.rd.last, need + CHECKPOINT_MARGIN)
+            save_checkpoint(self.rd.last, payload, device=self.device)
         self.last_checkpoint = {"step": self.step, "images_seen": self.images_seen}
         self.event("checkpoint", path="checkpoints/last.pt")
         if self.on_checkpoint is not None:
@@ -285,7 +339,7 @@ class Trainer:
 
     def flush(self, bar) -> bool:
         """Write the interval's ``train`` record and events; True when a step diverged."""
-        interval = self.log.flush()
+        interval = self.log.flush(self.dist.mean)
         if interval is None:
             return False
         for spike in interval.spikes:

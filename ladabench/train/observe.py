@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -86,11 +87,16 @@ class StatsLog:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def flush(self) -> Interval | None:
-        """Move the interval to the host and analyse it; ``None`` if no step was pushed."""
+    def flush(self, reduce: Callable[[torch.Tensor], torch.Tensor] | None = None
+              ) -> Interval | None:
+        """Move the interval to the host and analyse it; ``None`` if no step was pushed.
+        ``reduce`` combines the rows of the ranks of a multi-process run (their mean)."""
         if not self.rows:
             return None
-        data = torch.stack(self.rows).detach().cpu().double().numpy()  # (n_steps, n_stats)
+        rows = torch.stack(self.rows).detach()
+        if reduce is not None:
+            rows = reduce(rows)
+        data = rows.cpu().double().numpy()  # (n_steps, n_stats)
         steps, self.rows, self.steps = self.steps, [], []
         finite = np.isfinite(data).all(axis=1)
         bad = None if finite.all() else steps[int(np.argmin(finite))]

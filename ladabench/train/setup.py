@@ -6,6 +6,13 @@ Optional departures from the paper (each off by default, TrainConfig; docs/perfo
 without R1: AOTAutograd has no double backward, so a D step that computes R1 runs the eager D),
 ``channels_last`` (NHWC memory layout), ``r1_interval > 1`` (lazy R1, weight × interval on
 the steps that compute it, as StyleGAN2).
+
+On several processes (docs/distributed.md) every rank builds the same models from the seed;
+their BatchNorm layers become :class:`~ladabench.train.syncbn.SyncBatchNorm2d`
+(``train.sync_batchnorm``); G and D train through DistributedDataParallel, which averages the
+gradients over the ranks (each rank's losses and R1 are means over its equal share of the
+batch, so the average is the gradient of the global batch's means); then each rank's stream
+of latents and augmentations starts (``train.rank_streams``, ``ladabench.train.draws``).
 """
 from __future__ import annotations
 
@@ -23,9 +30,13 @@ from torch import nn
 from ladabench.config import RunConfig
 from ladabench.core.errors import ConfigError
 from ladabench.config.train import TrainConfig
+from ladabench.train.distributed import SINGLE, DistContext
+from ladabench.train.draws import OWN, Draws, rank_seed
 from ladabench.train.ema import EMAUpdater, make_ema
 from ladabench.train.observe import GradNorms
+from ladabench.train.sampler import check_split
 from ladabench.train.steps import Models, d_step, g_step
+from ladabench.train.syncbn import convert_sync_batchnorm
 
 
 class SlowOptionWarning(UserWarning):
@@ -112,19 +123,57 @@ def fresh_generator(cfg: RunConfig, device: torch.device) -> nn.Module:
     return G.to(memory_format=torch.channels_last) if cfg.train.channels_last else G
 
 
-def build_setup(cfg: RunConfig, device: torch.device, dataset=None) -> TrainSetup:
-    """Seed, build G, D, the EMA copy, the optimisers and the data set (``dataset`` overrides)."""
+def _data_parallel(module: nn.Module, device: torch.device) -> nn.Module:
+    """DistributedDataParallel over the run's process group. Buffers are not broadcast from
+    rank 0 at each forward: synchronised BatchNorm keeps them equal on every rank, and without
+    it each rank's own running statistics are the departure that ``sync_batchnorm: false``
+    asks for. Gradients live in DDP's buckets (no copy after the all-reduce)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device] if device.type == "cuda" else None
+    # a gradient whose size-1 dimension has another stride than its bucket (the same memory
+    # order; the convolution backward's choice for D's (1, C, k, k) logit head) is copied:
+    # correct, one small copy, and DDP warns about it at every backward
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+    return DistributedDataParallel(module, device_ids=ids, forward_sync_buffers=False,
+                                   gradient_as_bucket_view=True)
+
+
+def _models(G: nn.Module, D: nn.Module, opt_G, opt_D, after_g_step, t: TrainConfig,
+            device: torch.device, dist: DistContext) -> Models:
+    """The modules each step calls: G and D themselves, or their DistributedDataParallel
+    wrappers (D's G-step pass uses D itself), compiled when ``t.compile``."""
+    draws = OWN
+    if dist.world_size > 1 and t.rank_streams == "sliced":
+        draws = Draws(share=dist.world_size, index=dist.rank)
+    G_t, D_t = (_data_parallel(G, device), _data_parallel(D, device)) if dist.active else (G, D)
+    if not t.compile:
+        return Models(G_t, D_t, opt_G, opt_D, after_g_step, D_g=D if dist.active else None,
+                      draws=draws)
+    # a compiled D step runs the eager module when it computes R1 (no double backward)
+    return Models(torch.compile(G_t), torch.compile(D_t), opt_G, opt_D, after_g_step, D_r1=D_t,
+                  D_g=torch.compile(D) if dist.active else None, draws=draws)
+
+
+def build_setup(cfg: RunConfig, device: torch.device, dataset=None,
+                dist: DistContext = SINGLE) -> TrainSetup:
+    """Seed, build G, D, the EMA copy, the optimisers and the data set (``dataset`` overrides),
+    for this rank of ``dist``."""
     t = cfg.train
+    check_split(t.batch_size, dist.world_size)
     seed_everything(t)
     set_fp32_precision(t, device)
     G, D = build_models(cfg, device)
+    # the EMA generator only samples (eval mode): plain BatchNorm, made before the conversion
     G_ema = make_ema(G, fresh_generator(cfg, device) if t.ema_start == "fresh" else None)
+    if dist.world_size > 1 and t.sync_batchnorm:
+        G, D = convert_sync_batchnorm(G), convert_sync_batchnorm(D)
     opt_G = make_adam(G.parameters(), t.g_lr, t)
     opt_D = make_adam(D.parameters(), t.d_lr, t)
     ema = EMAUpdater(G_ema, G, t.ema_decay, t.ema_buffers)
-    models = Models(G, D, opt_G, opt_D, ema.update)
-    if t.compile:
-        models = Models(torch.compile(G), torch.compile(D), opt_G, opt_D, ema.update, D_r1=D)
+    models = _models(G, D, opt_G, opt_D, ema.update, t, device, dist)
+    if dist.world_size > 1 and t.rank_streams == "own":
+        torch.manual_seed(rank_seed(t.seed, dist.rank))
     g_norms, d_norms = GradNorms(G, "G"), GradNorms(D, "D")
     if dataset is None:
         from ladabench.data import build_dataset
@@ -133,5 +182,5 @@ def build_setup(cfg: RunConfig, device: torch.device, dataset=None) -> TrainSetu
     return TrainSetup(
         G, D, G_ema, opt_G, opt_D, g_norms, d_norms, dataset,
         d_step=partial(d_step, models, cfg=t, norms=d_norms),
-        g_step=partial(g_step, models, t.batch_size, t, g_norms, device),
+        g_step=partial(g_step, models, t.batch_size // dist.world_size, t, g_norms, device),
     )

@@ -23,6 +23,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from ladabench.config.train import TrainConfig
 from ladabench.train.diffaug import diff_augment
+from ladabench.train.draws import OWN, Draws
 from ladabench.train.losses import bcr_loss, d_loss_nsl, g_loss_nsl, r1_penalty
 
 
@@ -39,6 +40,11 @@ class Models:
     #: in the same step would update BatchNorm's running statistics under the eager graph's
     #: feet); None = ``D``
     D_r1: nn.Module | None = None
+    #: D in the G step, where its parameters take no gradient: the module itself, not its
+    #: DistributedDataParallel wrapper (which would wait for their gradients); None = ``D``
+    D_g: nn.Module | None = None
+    #: the per-sample random numbers (latents, DiffAugment) of this process's batch
+    draws: Draws = OWN
 
 
 def autocast_ctx(cfg: TrainConfig, device: torch.device):
@@ -46,10 +52,6 @@ def autocast_ctx(cfg: TrainConfig, device: torch.device):
     if cfg.amp == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
-def _noise(cfg: TrainConfig, batch: int, like: torch.Tensor) -> torch.Tensor:
-    return torch.randn(batch, cfg.noise_dim, device=like.device)
 
 
 def double_backward_kernels(needed: bool) -> contextlib.AbstractContextManager:
@@ -71,10 +73,11 @@ def d_step(
     zero = real.new_zeros(())
     D = m.D_r1 if do_r1 and m.D_r1 is not None else m.D
     with torch.no_grad(), autocast_ctx(cfg, real.device):
-        fake = m.G(_noise(cfg, B, real)).float()
+        fake = m.G(m.draws.randn(B, cfg.noise_dim, device=real.device)).float()
     m.opt_D.zero_grad(set_to_none=True)
     if not cfg.bcr:
-        real_in, fake_in = diff_augment(real, cfg.diffaug), diff_augment(fake, cfg.diffaug)
+        real_in = diff_augment(real, cfg.diffaug, m.draws)
+        fake_in = diff_augment(fake, cfg.diffaug, m.draws)
     else:
         real_in, fake_in = real, fake
     if do_r1:
@@ -88,7 +91,8 @@ def d_step(
     total = total + (cfg.r1_weight * cfg.r1_interval) * r1
     cr = zero
     if cfg.bcr:
-        aug = diff_augment(torch.cat([real, fake]).detach(), cfg.diffaug)  # (2B, 3, R, R)
+        # (2B, 3, R, R); drawn as two groups so that a rank's slice is its reals and fakes
+        aug = diff_augment(torch.cat([real, fake]).detach(), cfg.diffaug, m.draws.in_groups(2))
         with autocast_ctx(cfg, real.device):
             real_aug, fake_aug = D(aug).float().chunk(2)
         cr = bcr_loss(real_logits, fake_logits, real_aug, fake_aug)
@@ -118,18 +122,19 @@ def g_step(
     Returns ``{"loss/G"}`` and G's grad norms.
     """
     m.opt_G.zero_grad(set_to_none=True)
-    m.D.requires_grad_(False)
+    D = m.D if m.D_g is None else m.D_g
+    D.requires_grad_(False)
     try:
         with autocast_ctx(cfg, device):
-            fake = m.G(torch.randn(batch, cfg.noise_dim, device=device))
+            fake = m.G(m.draws.randn(batch, cfg.noise_dim, device=device))
         fake = fake.float()  # augmented in fp32, as the D step's fakes
-        fake_in = fake if cfg.bcr else diff_augment(fake, cfg.diffaug)
+        fake_in = fake if cfg.bcr else diff_augment(fake, cfg.diffaug, m.draws)
         with autocast_ctx(cfg, device):
-            logits = m.D(fake_in).float()
+            logits = D(fake_in).float()
         loss = g_loss_nsl(logits)
         loss.backward()
     finally:
-        m.D.requires_grad_(True)
+        D.requires_grad_(True)
     grad_norms = norms()
     m.opt_G.step()
     if m.after_g_step is not None:

@@ -25,6 +25,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from ladabench.config import RunConfig
+from ladabench.train.distributed import SINGLE, DistContext, single_rank_group
 from ladabench.train.provenance import device_name
 
 if TYPE_CHECKING:
@@ -98,16 +99,17 @@ class BenchStep:
     count_flops: Callable[[bool], int]
 
 
-def bench_step(cfg: RunConfig, device: torch.device) -> BenchStep:
+def bench_step(cfg: RunConfig, device: torch.device, dist: DistContext = SINGLE) -> BenchStep:
     """Build ``cfg``'s models as the trainer does (seed, init, optimisers, EMA) and return the
-    step functions; R1 follows ``train.r1_interval`` counted from the first call."""
+    step functions; R1 follows ``train.r1_interval`` counted from the first call. ``dist``:
+    as that rank of a distributed run (the global batch stays ``train.batch_size``)."""
     from ladabench.train.setup import build_setup
     from ladabench.train.steps import Models, d_step, g_step
 
     t = cfg.train
     res = cfg.data.resolution
     fake_data = torch.utils.data.TensorDataset(torch.zeros(t.batch_size, 3, res, res))
-    s = build_setup(cfg, device, dataset=fake_data)
+    s = build_setup(cfg, device, dataset=fake_data, dist=dist)
     real = torch.rand(t.batch_size, 3, res, res, device=device) * 2 - 1  # (B, 3, R, R)
     if t.channels_last:
         real = real.contiguous(memory_format=torch.channels_last)
@@ -220,4 +222,45 @@ def measure_throughput(
         "threads": torch.get_num_threads(), "amp": t.amp, "tf32": t.tf32,
         "r1_interval": t.r1_interval, "diffaug": ",".join(t.diffaug), "compile": t.compile,
         "channels_last": t.channels_last, "steps": steps, "warmup": warmup,
+    }
+
+
+def measure_ddp_overhead(cfg: RunConfig, device: torch.device, steps: int = 20,
+                         warmup: int = 2) -> dict[str, Any]:
+    """What the distributed engine costs with nothing to share: the train step of a plain
+    run and of the one rank of a world-size-1 process group (G and D in
+    DistributedDataParallel with its gradient all-reduce, the per-step stop agreement on the
+    CPU group), timed step by step in alternation in this process (a load that comes and goes
+    on a shared machine hits both alike), ``steps`` each, medians.
+
+    Returns ``{"plain_img_per_s", "distributed_img_per_s", "ratio" (distributed / plain img/s,
+    wall clock), "cpu_ratio" (the same on process CPU time), "backend", "batch", "device",
+    "device_name", "steps"}``.
+    """
+    t = cfg.train
+    if device.type == "cuda" and device.index is None:  # NCCL wants the GPU's index
+        device = torch.device("cuda", torch.cuda.current_device())
+    plain = bench_step(cfg, device)
+    with single_rank_group(device) as dist:
+        ranked = bench_step(cfg, device, dist)
+
+        def ranked_step() -> None:
+            ranked.train_step()
+            dist.max(0, 0)  # the trainer's stop and time-budget agreement after every step
+
+        for _ in range(warmup):
+            plain.train_step()
+            ranked_step()
+        times: dict[str, list[tuple[float, float]]] = {"plain": [], "ranked": []}
+        for _ in range(steps):
+            times["plain"].append(_timed(plain.train_step, 1, device))
+            times["ranked"].append(_timed(ranked_step, 1, device))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+    return {
+        "plain_img_per_s": t.batch_size / wall["plain"],
+        "distributed_img_per_s": t.batch_size / wall["ranked"],
+        "ratio": wall["plain"] / wall["ranked"], "cpu_ratio": cpu["plain"] / cpu["ranked"],
+        "backend": dist.backend, "batch": t.batch_size, "device": str(device),
+        "device_name": device_name(device), "steps": steps,
     }

@@ -45,6 +45,10 @@ def _write_steps(out: Path, resume_status: str) -> None:
         "settings": {"device_name": "Fake GPU"},
         "rows": [{"status": "ok"}, {"status": "ok"}, {"status": "skipped"}]}))
     (out / "sweep.status").write_text("ok\n")
+    (out / "ddp.status").write_text("ok\n")
+    (out / "ddp.json").write_text(json.dumps({
+        "backend": "gloo", "batch": 2, "plain_img_per_s": 1.5, "distributed_img_per_s": 1.47,
+        "ratio": 0.98}))
 
 
 def _write_check(out: Path, failed: str | None = None) -> None:
@@ -86,6 +90,8 @@ def test_a_complete_check_writes_json_and_table(report, tmp_path, capsys):
     assert ("Suite through the local executor: ok; s-lada finished on cuda, s-swin finished on "
             "cuda.") in table
     assert "Scaling sweep on Fake GPU: ok; 2 points measured, 1 skipped, 0 failed." in table
+    assert ("Distributed run of world size 1 (gloo, cifar10_32, batch 2): ok; 1.47 img/s against "
+            "1.5 plain, ratio 0.980.") in table
     assert data["resume"]["resumes"] == 1 and data["sweep"]["points"]["skipped"] == 1
     assert table in capsys.readouterr().out
 

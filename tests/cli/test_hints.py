@@ -18,7 +18,8 @@ COMMAND = re.compile(r"ladabench (\w+)")
 #: run-config layers reach both ``train`` and ``run``
 SHOWN_BY = {
     "": ("train", "run"),
-    "launch": ("run",), "launch.preflight": ("train", "run"), "suite": ("run",),
+    "launch": ("run",), "launch.preflight": ("train", "run"), "launch.elastic": ("train",),
+    "suite": ("run",),
     "suite.runfile": ("train",), "suite.plugins": ("train", "run"), "results": ("check",),
     "report": ("report",), "measure": ("bench",), "measure.costs": ("flops",),
     "metrics.assets": ("fetch",), "train.generate": ("generate",), "train.rescore": ("eval",),

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from ladabench.cli import main
-from train.tiny import register_tiny, tiny_overrides
+from ladabench.core.io import read_jsonl
+from train.tiny import PLUGIN, register_tiny, tiny_overrides
 
 register_tiny()
 
@@ -59,3 +63,34 @@ def test_a_tiny_run_through_the_cli(tmp_path, capsys):
 def test_out_in_a_system_folder_is_refused(tmp_path, capsys):
     assert main(["train", _config(tmp_path, tiny_overrides()), "--out", "/"]) == 2
     assert "--out: / resolves to the system folder /" in capsys.readouterr().err
+
+
+def test_a_global_batch_that_does_not_split_over_nproc_names_the_file_and_key(tmp_path, capsys):
+    cfg = _config(tmp_path, tiny_overrides())
+    assert main(["train", cfg, "--nproc", "3", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("cfg.yaml: train.batch_size: 8 does not split over 3 processes (--nproc; "
+                        "expected a multiple of 3)") and "\n" not in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_nproc_trains_one_run_as_two_processes(tmp_path):
+    """``--nproc 2``: torch's elastic launcher starts 2 ranks; rank 0 alone writes the run
+    directory (each log line once) and reports once."""
+    data = {**tiny_overrides(images=8 * 10, log_every_images=8 * 5),
+            "plugins": [str(PLUGIN)]}
+    cfg, out = _config(tmp_path, data), tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "ladabench", "train", cfg, "--nproc", "2", "--out", str(out),
+         "--allow-plugin", str(PLUGIN)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("finished:") == 1 and "2 process(es)" in done.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["world_size"] == 2
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["world_size"] == 2 and provenance["backend"] == "gloo"
+    assert [r["hostname"] for r in provenance["ranks"]] == [provenance["hostname"]] * 2
+    train = [r["step"] for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "train"]
+    assert train == [5, 10]

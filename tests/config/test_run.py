@@ -28,6 +28,16 @@ def test_hash_ignores_machine_keys_but_not_experiment_keys():
     assert base.config_hash() != changed.config_hash()
 
 
+def test_keys_added_later_keep_the_hashes_of_older_configs_at_their_defaults():
+    # the default config's hash from before train.sync_batchnorm and train.rank_streams existed
+    assert RunConfig().config_hash() == "3eedd5ed1806"
+    explicit = RunConfig.model_validate({"train": {"sync_batchnorm": True, "rank_streams": "own"}})
+    assert explicit.config_hash() == "3eedd5ed1806"
+    hashes = {RunConfig.model_validate({"train": t}).config_hash()
+              for t in ({"sync_batchnorm": False}, {"rank_streams": "sliced"})}
+    assert len(hashes) == 2 and "3eedd5ed1806" not in hashes
+
+
 def test_unknown_key_names_file_path_and_suggestion(tmp_path):
     p = write(tmp_path, "train:\n  batch_sise: 64\n")
     with pytest.raises(ConfigErrors) as e:

@@ -55,6 +55,80 @@ def test_local_suite_run_twice_second_is_a_noop(tmp_path):
     assert files(results) == before
 
 
+def test_a_two_process_run_through_the_local_executor(tmp_path):
+    """One submitit job of 2 tasks on this machine (gloo): rank 0 alone writes the run folder,
+    every train line once, and the summary records the world size."""
+    results = tmp_path / "results"
+    sets = ["resources.tasks_per_node=2"]
+    assert run_suite(TINY, "local", only="lada", sets=sets, results_root=results,
+                     log=lambda s: None) == 0
+    (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
+              if "lada" in r.run_id]
+    s = summary(run.run_dir)
+    assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 8, 2)
+    assert train_images(run.run_dir) == [4, 8]
+
+
+def _task_pid(folder: Path, rank: int) -> int | None:
+    """The process of task ``rank`` of a local submitit job whose folder is ``folder``."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline, environ = (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        if str(folder).encode() in cmdline and f"SUBMITIT_LOCAL_GLOBALID={rank}\0".encode() in environ:
+            return int(proc.name)
+    return None
+
+
+@pytest.mark.slow
+def test_a_killed_rank_fails_the_run_and_a_rerun_resumes(tmp_path):
+    """SIGKILL to rank 1 of a 2-process local job: ``ladabench run`` ends (no hang) with the
+    run failed and its error printed; the checkpoint is intact and the next launch resumes."""
+    results = tmp_path / "results"
+    sets = ["resources.tasks_per_node=2", "train.images=400", "train.checkpoint_every_images=8"]
+    (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
+              if "lada" in r.run_id]
+    args = [arg for s in sets for arg in ("--set", s)]
+    proc = subprocess.Popen([sys.executable, "-m", "ladabench", "run", str(TINY), "--only", "lada",
+                             "--quiet", "--results", str(results), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    folder = results / run.config.suite / ".submitit"
+    try:
+        wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
+                 and events(run.run_dir, "checkpoint"), 240, "the first checkpoint")
+        os.kill(_task_pid(folder, 1), signal.SIGKILL)
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, out
+    failed = summary(run.run_dir)
+    assert failed["status"] == "failed" and failed["error"]
+    assert f"failed    {run.run_id}: {failed['error']}" in out
+    stopped = failed["last_checkpoint"]["images_seen"]
+    assert 0 < stopped < 400
+
+    assert run_suite(TINY, "local", only="lada", sets=sets, results_root=results,
+                     log=lambda s: None) == 0
+    (resume,) = events(run.run_dir, "resume")
+    assert resume["images_seen"] == stopped
+    final = summary(run.run_dir)
+    assert (final["status"], final["images_seen"], final["world_size"]) == ("finished", 400, 2)
+
+
+@pytest.mark.slow
+def test_ddp_smoke_suite_trains_as_two_processes(tmp_path):
+    """``ladabench run suites/ddp_smoke.yaml`` as documented (a few minutes on 2 cores)."""
+    suite = Path(__file__).resolve().parents[2] / "suites" / "ddp_smoke.yaml"
+    results = tmp_path / "results"
+    assert subprocess.run([sys.executable, "-m", "ladabench", "run", str(suite), "--quiet",
+                           "--results", str(results)]).returncode == 0
+    (run,) = load_suite(suite, results_root=results).runs
+    s = summary(run.run_dir)
+    assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 2048, 2)
+    assert s["final"]["fid"]["value"] > 0
+
+
 @pytest.mark.slow
 def test_run_killed_midway_resumes_on_the_next_run(tmp_path):
     results = tmp_path / "results"
@@ -155,6 +229,24 @@ def test_parallel_local_jobs_share_the_cores(monkeypatch):
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert (local_threads(1), local_threads(2), local_threads(3), local_threads(16)) == (None, 4, 2, 1)
+    # the processes of a data-parallel run share them too
+    assert (local_threads(1, 2), local_threads(2, 2), local_threads(1, 16)) == (4, 2, 1)
+
+
+@pytest.mark.parametrize("executor, sets, expected", [
+    ("debug", ["resources.tasks_per_node=2"], "resources: expected one process with --executor "
+                                              "debug (it trains in this process), got 2; "
+                                              "use --executor local or slurm"),
+    ("local", ["resources.nodes=2"], "resources.nodes: expected 1 with --executor local (one "
+                                     "machine), got 2; use --executor slurm"),
+])
+def test_executors_refuse_layouts_they_cannot_run_before_writing(tmp_path, executor, sets, expected):
+    from ladabench.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        run_suite(TINY, executor, sets=sets, results_root=tmp_path / "r", log=lambda s: None)
+    assert str(info.value) == f"{TINY}: {expected}"
+    assert not (tmp_path / "r").exists()
 
 
 def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
@@ -184,8 +276,8 @@ def test_threads_option_sets_every_local_job_and_is_checked(tmp_path, monkeypatc
         def done(self):
             return True
 
-        def result(self):
-            return {"status": "finished"}
+        def results(self):
+            return [{"status": "finished"}]
 
     class Executor:
         def submit(self, job):
@@ -199,3 +291,29 @@ def test_threads_option_sets_every_local_job_and_is_checked(tmp_path, monkeypatc
     with pytest.raises(ConfigError, match="--threads: expected >= 1 with --executor local, got 2 "
                                           "with --executor debug"):
         run_suite(TINY, "debug", threads=2, results_root=tmp_path, dry_run=True)
+
+
+@pytest.mark.parametrize("sets, expected", [
+    (["resources.tasks_per_node=2", "resources.cpus=3"], [(2, 3), (2, 3)]),
+    ([], [(1, None), (1, None)]),  # one process: torch's default (the task's CPUs)
+])
+def test_slurm_jobs_carry_the_world_size_and_cap_threads_per_process(tmp_path, monkeypatch,
+                                                                     sets, expected):
+    import contextlib
+
+    import ladabench.launch.launcher as launch_mod
+
+    submitted = []
+
+    class Executor:
+        def batch(self):
+            return contextlib.nullcontext()
+
+        def submit(self, job):
+            submitted.append((job.world_size, job.threads))
+            return type("Job", (), {"job_id": "1_0"})()
+
+    monkeypatch.setattr(launch_mod, "make_executor", lambda kind, suite, prof: Executor())
+    assert run_suite(TINY, "slurm", sets=sets, results_root=tmp_path, wait=False,
+                     log=lambda s: None) == 0
+    assert submitted == expected

@@ -30,7 +30,7 @@ def test_a_submitit_local_job_sees_the_suites_gpus(tmp_path, monkeypatch, visibl
         monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
     suite = load_suite(TINY, sets=["resources.gpus=2"], results_root=tmp_path)
     job = make_executor("local", suite, None).submit(visible_devices)
-    assert job.result() == expected
+    assert job.results() == [expected, expected]  # one process per GPU, each sees both
 
 
 def test_a_cpu_suite_hides_the_gpus(tmp_path, monkeypatch):
@@ -49,8 +49,8 @@ def test_parallel_local_jobs_get_disjoint_gpus(tmp_path, monkeypatch):
         def done(self) -> bool:
             return True
 
-        def result(self) -> dict:
-            return {"status": "finished"}
+        def results(self) -> list[dict]:
+            return [{"status": "finished"}]
 
     class Executor:
         visible: tuple[int, ...] = ()

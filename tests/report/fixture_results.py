@@ -4,8 +4,9 @@ sample grids, attention maps and a scaling CSV.
 
 Suite ``bench`` (CIFAR-10 protocol; final values from ``best.pt`` at 768k images, the last EMA
 generator's 0.4 higher): lada × seeds 0–2 finished + seed 3 running (named with a
-``<script>`` tag), dot_product × seeds 0–1 finished, linformer seed 0 diverged, linformer seed 1
-with a truncated summary.json. Suite ``digits``: lada × seeds 0–1 with the non-standard
+``<script>`` tag), dot_product × seeds 0–1 finished (data-parallel: ``world_size`` 2; the
+other summaries predate the key), linformer seed 0 diverged, linformer seed 1 with a truncated
+summary.json. Suite ``digits``: lada × seeds 0–1 with the non-standard
 digits-cnn protocol. ``FIXTURE`` holds the numbers the tests check against.
 """
 from __future__ import annotations
@@ -50,6 +51,8 @@ IMAGES = 1_024_000
 BEST_IMAGES = 768_000
 LAST_FID_OFFSET = 0.4
 WALL_S = 7200.0
+#: processes that trained each dot_product run (the others: one, unrecorded)
+DOT_WORLD_SIZE = 2
 DIVERGED_AT = 512_000
 
 
@@ -116,7 +119,8 @@ def _summary(cfg: RunConfig, run_id: str, row: tuple) -> dict:
             "spikes": 1 if status == "diverged" else 0,
             "diverged_at": {"step": 4000, "images_seen": DIVERGED_AT}
             if status == "diverged" else None,
-            "error": None, "provenance_sha256": "0" * 64}
+            "error": None, "provenance_sha256": "0" * 64,
+            **({"world_size": DOT_WORLD_SIZE} if attn == "dot_product" else {})}
 
 
 def attention_npz(path: Path, seen: int) -> None:

@@ -24,6 +24,24 @@ def test_attention_maps_are_labelled_and_uniform_attention_is_white(fixture_resu
     assert peaked.max() == figures.ATTN_RANGE and peaked.min() < 1  # clipped at ×8, rest below
 
 
+def test_cost_to_fid_counts_wall_time_times_world_size(fixture_results, monkeypatch):
+    """dot_product trained as 2 processes (fixture): the same 2 h of wall time as lada's runs
+    are 4 device-hours; summaries without ``world_size`` count one process."""
+    drawn = []
+    monkeypatch.setattr(figures, "png_uri", lambda fig: drawn.append(fig) or "data:,")
+    runs = fixture_results.runs
+    done = runs[(runs["status"] == "finished") & (runs["suite"] == "bench")]
+    hours, label = figures.device_hours(done)
+    by_attention = dict(zip(done["cfg.model.g_attention"], hours))
+    assert by_attention == {"lada": 2.0, "dot_product": 4.0} and label == "device-hours"
+    figs = figures.cost_to_fid(fixture_results, {})
+    (bench,) = [i for i, fig in enumerate(drawn)  # the suite with the 5 finished runs
+                if len(fig.axes[1].collections[0].get_offsets()) == len(done)]
+    xs = sorted(float(x) for x in drawn[bench].axes[1].collections[0].get_offsets()[:, 0])
+    assert xs == [2.0, 2.0, 2.0, 4.0, 4.0]
+    assert "wall time × world size" in figs[bench].caption
+
+
 def test_names_with_dollar_signs_are_drawn_as_written(fixture_results):
     import dataclasses
 

@@ -61,6 +61,8 @@ def test_results_table_numbers_equal_the_fixture(bench):
     assert dot["cells"][fid_key].text == f"4.20 ± {statistics.stdev([4.0, 4.4]):.2f}"
     assert dot["cells"][fid_key].stat.ci is None
     assert dot["cells"]["img_per_s"].text == f"255.0 ± {statistics.stdev([250, 260]):.1f}"
+    # processes: recorded by data-parallel runs, 1 for summaries written before the key
+    assert (dot["cells"]["world_size"].text, lada["cells"]["world_size"].text) == ("2", "1")
     lin = _row(t, "g_attention=linformer, d_attention=linformer")
     assert lin["runs"] == "2 runs: 1 diverged, 1 corrupt"
     assert lin["cells"][fid_key].text == "—"
@@ -74,6 +76,7 @@ def test_best_per_column(bench):
     assert lada[fid_key].best and not dot[fid_key].best  # lower FID
     assert lada["img_per_s"].best and not dot["img_per_s"].best  # higher throughput
     assert not lada["images_seen"].best  # a budget, never "best"
+    assert not lada["world_size"].best and not dot["world_size"].best  # a setting, not a result
 
 
 def test_protocols_never_share_a_column(bench, results_root, tmp_path):

@@ -10,7 +10,7 @@ from ladabench.core.errors import DataError
 from ladabench.core.protocol import protocol_id
 from ladabench.results.load import (CORRUPT, NON_EXPERIMENT_KEYS, drop_superseded, find_run_dirs,
                                     load_results, load_run)
-from report.fixture_results import P_FINAL, RUNS, SCRIPT_NAME, make_results
+from report.fixture_results import DOT_WORLD_SIZE, P_FINAL, RUNS, SCRIPT_NAME, make_results
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,11 @@ def test_summary_numbers_params_macs_and_config_columns(results):
     lada0 = m[m["run_id"] == row["run_id"]].set_index(["which", "metric"])
     assert lada0.loc[("final", "fid"), "checkpoint"] == "best.pt"
     assert lada0.loc[("final_last", "fid"), "checkpoint"] == "last.pt"
+
+
+def test_world_size_is_read_and_older_summaries_count_one_process(results):
+    assert _run(results, "bench", "dot_product", 1)["world_size"] == DOT_WORLD_SIZE
+    assert _run(results, "bench", "lada", 0)["world_size"] == 1  # summary without the key
 
 
 def test_runs_differing_only_in_seed_and_name_share_a_group(results):

@@ -1,6 +1,8 @@
 """Suites on a real SLURM cluster (``slurm/local-cluster.sh start``): a suite becomes one job
 array whose results have the same structure as a local run, and a task signalled with SIGUSR2
-mid-way is checkpointed, requeued by submitit and resumes where it stopped.
+mid-way is checkpointed, requeued by submitit and resumes where it stopped. A data-parallel run
+(``resources.tasks_per_node: 2``) is one job of 2 SLURM tasks, each exporting its rank; job
+arrays of such runs train and finish with ``world_size: 2``, and requeue the same way.
 
 Skipped, with the reason, when ``sinfo`` cannot reach a cluster."""
 from __future__ import annotations
@@ -14,14 +16,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ladabench.config.profiles import load_profile
 from ladabench.core.io import read_jsonl
-from ladabench.launch import run_suite
+from ladabench.launch import make_executor, run_suite
+from ladabench.launch.jobs import export_distributed_env
 from ladabench.suite import load_suite
 from waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "tests" / "suites" / "tiny.yaml"
 PROFILE = REPO / "slurm" / "profiles" / "local.yaml"
+#: a data-parallel run: one job of 2 SLURM tasks
+TWO_TASKS = ["resources.tasks_per_node=2"]
 
 
 def _cluster_problem() -> str | None:
@@ -89,8 +95,12 @@ def test_job_array_results_match_a_local_run(tmp_path):
         assert json.loads((l_dir / "provenance.json").read_text())["slurm"] == {}
 
 
-def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path):
-    sets = ["train.images=48", "train.checkpoint_every_images=48"]
+@pytest.mark.parametrize("tasks", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path, tasks):
+    """``tasks`` = 2: a data-parallel run, one job of 2 SLURM tasks; the signal reaches both,
+    they stop at the same step, rank 0 checkpoints and requeues, both ranks resume."""
+    sets = ["train.images=48", "train.checkpoint_every_images=48",
+            f"resources.tasks_per_node={tasks}"]
     log: list[str] = []
     assert run_suite(TINY, "slurm", profile=PROFILE, only="lada", sets=sets, results_root=tmp_path,
                      wait=False, log=log.append) == 0
@@ -103,13 +113,13 @@ def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path):
             return []
         return [r["images_seen"] for r in read_jsonl(metrics) if r["kind"] == "train"]
 
-    wait_for(lambda: trained(), 180, "the first train line")
+    wait_for(lambda: trained(), 240, "the first train line")
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
     wait_for(lambda: json.loads((run.run_dir / "summary.json").read_text())["status"]
-             in ("finished", "failed"), 300, "the requeued task to finish")
+             in ("finished", "failed"), 400, "the requeued task to finish")
 
     records = read_jsonl(metrics)
-    (requeue,) = [r for r in records if r.get("event") == "requeue"]
+    (requeue,) = [r for r in records if r.get("event") == "requeue"]  # from rank 0 only
     (resume,) = [r for r in records if r.get("event") == "resume"]
     stopped = requeue["images_seen"]
     assert 0 < stopped < 48
@@ -119,7 +129,8 @@ def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path):
     images = trained()
     assert images == sorted(set(images)) and images[-1] == 48  # images seen continue
     final = json.loads((run.run_dir / "summary.json").read_text())
-    assert (final["status"], final["images_seen"]) == ("finished", 48)
+    assert (final["status"], final["images_seen"], final.get("world_size", 1)) == (
+        "finished", 48, tasks)
     prov = json.loads((run.run_dir / "provenance.json").read_text())
     assert prov["slurm"]["SLURM_RESTART_COUNT"] == "1"
 
@@ -131,3 +142,29 @@ def test_sigusr2_midway_requeues_and_resumes_from_the_checkpoint(tmp_path):
              poll=0.5)
     assert sacct_state() == "COMPLETED"
     assert yaml.safe_load((run.run_dir / "config.yaml").read_text())["train"]["images"] == 48
+
+
+def test_each_task_of_a_two_task_job_exports_its_rank(tmp_path):
+    suite = load_suite(TINY, sets=TWO_TASKS, results_root=tmp_path)
+    job = make_executor("slurm", suite, load_profile(PROFILE)).submit(
+        lambda: export_distributed_env(2))  # a lambda travels by value (cloudpickle)
+    tasks = job.results()
+    assert [(t["RANK"], t["LOCAL_RANK"], t["WORLD_SIZE"]) for t in tasks] == [
+        ("0", "0", "2"), ("1", "1", "2")]
+    # the rendezvous: the allocation's first node, one port for the job
+    assert {(t["MASTER_ADDR"], t["MASTER_PORT"]) for t in tasks} == {
+        ("localhost", tasks[0]["MASTER_PORT"])}
+
+
+def test_job_array_of_two_task_runs_trains_and_finishes(tmp_path):
+    log: list[str] = []
+    assert run_suite(TINY, "slurm", profile=PROFILE, sets=TWO_TASKS, results_root=tmp_path,
+                     wait=True, log=log.append) == 0
+    ids = job_ids(log)
+    assert len({i.split("_")[0] for i in ids.values()}) == 1, f"one job array expected: {ids}"
+    for run in load_suite(TINY, sets=TWO_TASKS, results_root=tmp_path).runs:
+        s = json.loads((run.run_dir / "summary.json").read_text())
+        assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 8, 2)
+        array_id, task = ids[run.run_id].split("_")
+        slurm_env = json.loads((run.run_dir / "provenance.json").read_text())["slurm"]
+        assert (slurm_env["SLURM_ARRAY_JOB_ID"], slurm_env["SLURM_ARRAY_TASK_ID"]) == (array_id, task)

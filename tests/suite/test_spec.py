@@ -74,6 +74,15 @@ MALFORMED = {
         ["exclude[0].train.seed: value 7 is not in the grid [0, 1]"]),
     "negative resources": ("base: digits\nresources: {gpus: -1}\n", [],
                            ["resources.gpus: Input should be greater than or equal to 0"]),
+    "not one process per GPU": ("base: digits\nresources: {gpus: 4, tasks_per_node: 2}\n", [],
+                                ["resources.tasks_per_node: expected 4 (one process per GPU: "
+                                 "resources.gpus is 4 per node) or no value, got 2"]),
+    "global batch not split evenly": (
+        "base: digits\nresources: {nodes: 2, tasks_per_node: 3}\n", [],
+        ["train.batch_size: expected a multiple of the world size 6 (resources: nodes 2 x 3 "
+         "processes per node", "got 16"]),
+    "--set no nodes": ("base: digits\n", ["resources.nodes=0"],
+                       ["--set resources.nodes: Input should be greater than or equal to 1"]),
     "unknown data set": ("base: digits\noverrides: {data: {name: mnist}}\n", [],
                          ["overrides.data.name: unknown dataset 'mnist'", "available:"]),
     "unknown metric": ("base: digits\noverrides: {eval: {metrics: [fid, is]}}\n", [],
@@ -251,6 +260,37 @@ def test_smoke_scales_the_schedule_into_a_separate_suite(tmp_path):
     assert run.config.data.name == "cifar10"  # only the schedule changes
 
 
+@pytest.mark.parametrize("resources, sets, expected", [
+    ("{}", [], (1, 1, 1)),
+    ("{gpus: 4}", [], (1, 4, 4)),  # one process per GPU unless said otherwise
+    ("{gpus: 4}", ["resources.nodes=2"], (2, 4, 8)),
+    ("{tasks_per_node: 2}", [], (1, 2, 2)),  # processes on a CPU (gloo)
+])
+def test_world_size_is_nodes_times_processes_and_leaves_run_ids_alone(tmp_path, resources, sets,
+                                                                     expected):
+    path = write(tmp_path, f"base: digits\ngrid: {{train.seed: [0, 1]}}\nresources: {resources}\n")
+    suite = load_suite(path, sets=sets, results_root=tmp_path)
+    res = suite.resources
+    assert (res.nodes, res.processes_per_node, res.world_size) == expected
+    plain = load_suite(write(tmp_path, "base: digits\ngrid: {train.seed: [0, 1]}\n", "p.yaml"),
+                       results_root=tmp_path)
+    assert [r.config.config_hash() for r in suite.runs] == [r.config.config_hash()
+                                                           for r in plain.runs]
+
+
+@pytest.mark.parametrize("resources, device, expected", [
+    ("{nodes: 4, gpus: 8}", "auto", (0, 1, 2)),  # a CPU trial of the distributed path
+    ("{nodes: 4, gpus: 8}", "cuda", (1, 1, 1)),  # one GPU: one process
+    ("{tasks_per_node: 2}", "auto", (0, 1, 2)),
+    ("{}", "auto", (0, 1, 1)),
+])
+def test_smoke_runs_on_one_node_with_at_most_two_processes(tmp_path, resources, device, expected):
+    path = write(tmp_path, f"base: digits\nresources: {resources}\n"
+                           f"overrides: {{train: {{device: {device}}}}}\n")
+    res = load_suite(path, smoke=True, results_root=tmp_path).resources
+    assert (res.gpus, res.nodes, res.world_size) == expected
+
+
 # ---------------------------------------------------------------- plan, dry run, status
 
 def _fake_summary(run, status, images_seen=0):
@@ -281,9 +321,9 @@ def test_status_shows_every_run_of_a_suite(tmp_path, capsys):
     _fake_summary(suite.runs[0], "interrupted", 256)
     assert main(["status", str(path), "--results", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].split() == ["RUN", "STATUS", "IMAGES"]
-    assert out[2].split() == [suite.runs[0].run_id, "interrupted", "256/1,024"]
-    assert out[3].split() == [suite.runs[1].run_id, "new", "0/1,024"]
+    assert out[1].split() == ["RUN", "STATUS", "IMAGES", "WORLD_SIZE"]
+    assert out[2].split() == [suite.runs[0].run_id, "interrupted", "256/1,024", "1"]
+    assert out[3].split() == [suite.runs[1].run_id, "new", "0/1,024", "1"]
     assert main(["status", "s", "--results", str(tmp_path / "r")]) == 0
     assert capsys.readouterr().out.splitlines()[2].split()[:2] == [suite.runs[0].run_id, "interrupted"]
 
@@ -296,8 +336,10 @@ def test_dry_run_prints_runs_and_slurm_parameters_and_writes_nothing(tmp_path):
     assert run_suite(path, "slurm", profile=profile, dry_run=True, results_root=tmp_path / "r",
                      log=lines.append) == 0
     text = lines[0]
-    assert "per run: gpus 2, cpus 4, mem 16 GB, time 600 min" in text
+    assert ("per run: world size 2 (nodes 1 x 2 processes), gpus 2 and mem 16 GB per node, "
+            "cpus 4 per process, time 600 min") in text
     assert "timeout_min=240" in text and "gpus_per_node=2" in text
+    assert "nodes=1, tasks_per_node=2" in text  # one process per GPU
     assert "slurm_partition=gpu" in text and "slurm_account=proj" in text
     for run in load_suite(path).runs:
         assert f"start   new     {run.run_id}" in text

@@ -74,3 +74,26 @@ def test_peak_memory_grows_with_the_batch():
     assert small["peak_memory_kind"] == "cpu peak rss growth"
     assert 0 < small["peak_memory_bytes"] < large["peak_memory_bytes"]  # activations scale
     assert large["train_gflop_per_step"] == pytest.approx(32 * small["train_gflop_per_step"])
+
+
+def test_the_overhead_benchmark_times_the_same_maths_through_ddp():
+    """At world size 1 the distributed step (G and D in DistributedDataParallel, averaging over
+    one rank) updates the weights exactly as the plain step: ``--ddp-overhead`` compares like
+    with like."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    from ladabench.train.distributed import single_rank_group
+
+    cfg = _cfg(batch_size=4)
+    plain = bench_step(cfg, torch.device("cpu"))  # seeds the global RNG, as the trainer does
+    for _ in range(2):
+        plain.train_step()
+    with single_rank_group(torch.device("cpu")) as dist:
+        ranked = bench_step(cfg, torch.device("cpu"), dist)  # seeds it again
+        assert dist.active and dist.world_size == 1 and dist.backend == "gloo"
+        for _ in range(2):
+            ranked.train_step()
+    assert isinstance(ranked.setup.d_step.args[0].D, DistributedDataParallel)
+    for a, b in ((plain.setup.G, ranked.setup.G), (plain.setup.D, ranked.setup.D)):
+        for (name, x), y in zip(a.state_dict().items(), b.state_dict().values()):
+            assert torch.equal(x, y), name
