@@ -10,7 +10,8 @@ HELP = "show each run's state (new, pending, running, interrupted, finished, div
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("suite", nargs="?", default=None,
                         help="a suite YAML (all its runs, started or not), a suite name under the "
-                             "results root, or nothing (every suite there)")
+                             "results root or its folder (results/NAME), or nothing (every suite "
+                             "there)")
     parser.add_argument("--results", default=None, metavar="DIR",
                         help="results root (default: 'results' or the suite's results_root)")
 

@@ -324,7 +324,7 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
                       force=force, wait=wait, quiet=quiet, threads=threads, pdb=pdb, log=log)
     failed = {run_id: status for run_id, status in outcomes.items() if status.startswith("failed")}
-    log(f"{len(outcomes)} runs launched, {len(failed)} failed")
+    log(f"{len(outcomes)} run{'' if len(outcomes) == 1 else 's'} launched, {len(failed)} failed")
     for run_id, status in failed.items():
         log(f"failed    {run_id}: {status.removeprefix('failed: ')}")
     return 1 if failed else 0

@@ -74,11 +74,15 @@ def results_status(results_root: str | Path, suite_name: str | None = None) -> s
 
 
 def show_status(target: str | None, results_root: str | Path | None = None) -> str:
-    """``target`` is a suite YAML file (all its runs), a suite name under the results root, or
-    None (every suite there)."""
+    """``target`` is a suite YAML file (all its runs), a suite name under the results root, a
+    suite folder's path (``results/NAME``, as ``run`` prints it), or None (every suite there)."""
     if target is not None and target.endswith((".yaml", ".yml")):
         return suite_status(load_suite(target, results_root=results_root, run_plugins=False))
-    return results_status(results_root or "results", target)
+    root = Path(results_root or "results")
+    if target is not None and not (root / target).is_dir() and Path(target).is_dir():
+        folder = Path(target)
+        return results_status(folder.parent, folder.name)
+    return results_status(root, target)
 
 
 def _scaling_lines(suite: Suite) -> list[str]:

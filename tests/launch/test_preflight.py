@@ -218,7 +218,7 @@ def test_debug_executor_prints_the_traceback_and_stops(tmp_path, monkeypatch, ca
     captured = capsys.readouterr()  # a debugger prompt would have failed on pytest's stdin
     assert code == 1
     assert "Traceback (most recent call last)" in captured.err
-    assert "2 runs launched" not in captured.out and "1 runs launched, 1 failed" in captured.out
+    assert "2 runs launched" not in captured.out and "1 run launched, 1 failed" in captured.out
     statuses = sorted(json.loads(p.read_text())["status"] for p in results.rglob("summary.json"))
     assert statuses == ["failed", "pending"]  # the second run was not started
 

@@ -326,6 +326,8 @@ def test_status_shows_every_run_of_a_suite(tmp_path, capsys):
     assert out[3].split() == [suite.runs[1].run_id, "new", "0/1,024", "1"]
     assert main(["status", "s", "--results", str(tmp_path / "r")]) == 0
     assert capsys.readouterr().out.splitlines()[2].split()[:2] == [suite.runs[0].run_id, "interrupted"]
+    assert main(["status", str(tmp_path / "r" / "s")]) == 0  # the folder's path, as run prints it
+    assert capsys.readouterr().out.splitlines()[2].split()[:2] == [suite.runs[0].run_id, "interrupted"]
 
 
 def test_dry_run_prints_runs_and_slurm_parameters_and_writes_nothing(tmp_path):
