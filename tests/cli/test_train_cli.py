@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -94,3 +96,38 @@ def test_nproc_trains_one_run_as_two_processes(tmp_path):
     assert [r["hostname"] for r in provenance["ranks"]] == [provenance["hostname"]] * 2
     train = [r["step"] for r in read_jsonl(out / "metrics.jsonl") if r["kind"] == "train"]
     assert train == [5, 10]
+
+
+def _events(out, name: str) -> list[dict]:
+    metrics = out / "metrics.jsonl"
+    return [r for r in read_jsonl(metrics) if r.get("event") == name] if metrics.exists() else []
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_nproc_launcher_checkpoints_every_rank_and_a_rerun_resumes(tmp_path):
+    """The elastic launcher passes SIGTERM to both ranks: one checkpoint, ``interrupted``,
+    exit 143; ``--nproc 2`` again resumes from it and finishes."""
+    data = {**tiny_overrides(images=8 * 60, log_every_images=8 * 5,
+                             checkpoint_every_images=8 * 5), "plugins": [str(PLUGIN)]}
+    cfg, out = _config(tmp_path, data), tmp_path / "run"
+    command = [sys.executable, "-m", "ladabench", "train", cfg, "--nproc", "2", "--out",
+               str(out), "--allow-plugin", str(PLUGIN)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    launcher = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    waited = 0.0
+    while not _events(out, "checkpoint"):
+        assert launcher.poll() is None and waited < 300, launcher.communicate()[1][-2000:]
+        time.sleep(0.2)
+        waited += 0.2
+    launcher.send_signal(signal.SIGTERM)
+    assert launcher.wait(timeout=300) == 143, launcher.communicate()[1][-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted" and summary["stopped_by"] == "SIGTERM"
+    stopped_at = summary["last_checkpoint"]["step"]
+    assert summary["step"] == stopped_at < 60
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert [r["from_step"] for r in _events(out, "resume")] == [stopped_at]
+    assert json.loads((out / "summary.json").read_text())["step"] == 60

@@ -136,18 +136,22 @@ def test_two_processes_train_the_weights_of_one_process_with_the_global_batch(on
     """2 ranks × 4 samples = 1 process × 8 samples (G, D, EMA G after 6 steps, within float
     tolerance); without averaging the gradients, or with per-rank BatchNorm, they differ; a
     checkpoint of the 2 ranks, resumed by one process, ends at the same weights too; a
-    divergence seen by one rank stops both."""
+    divergence seen by one rank stops both. Checkpoints move between world sizes: 2 → 1 and
+    1 → 2 ranks end at the weights of one uninterrupted process."""
+    grown = run(_cfg(), tmp_path / "grow", quiet=True, should_stop=_stop_after(3))
+    assert grown["status"] == "interrupted" and grown["step"] == 3
     jobs = [
         {"out": str(tmp_path / "ddp")},
         {"out": str(tmp_path / "no_avg"), "no_averaging": True},
         {"out": str(tmp_path / "no_sync"), "train": {"sync_batchnorm": False}},
         {"out": str(tmp_path / "half"), "stop_after": 3},
         {"out": str(tmp_path / "nan"), "poison": 2},
+        {"out": str(tmp_path / "grow")},  # resumes the 1-process checkpoint on 2 ranks
     ]
     for job in jobs:
         job["port"] = free_port()
     summaries = on_ranks(2, tmp_path / "ranks", _rank_jobs, jobs)
-    assert [s["status"] for s in summaries[0]] == ["finished"] * 3 + ["interrupted", "diverged"]
+    assert [s["status"] for s in summaries[0]] == ["finished"] * 3 + ["interrupted", "diverged", "finished"]
     assert summaries[1] == summaries[0]  # every rank returns rank 0's summary
     assert summaries[0][0]["world_size"] == 2
     # a non-finite statistic on rank 1 alone: both ranks stop at the end of that interval
@@ -163,6 +167,8 @@ def test_two_processes_train_the_weights_of_one_process_with_the_global_batch(on
     resumed = run(_cfg(), tmp_path / "half", quiet=True)  # world size 2 → 1, same global batch
     assert resumed["status"] == "finished" and resumed["world_size"] == 1
     _assert_close_states(_state(tmp_path / "half"), one_process)
+    assert summaries[0][5]["world_size"] == 2
+    _assert_close_states(_state(tmp_path / "grow"), one_process)
 
 
 @pytest.mark.slow
