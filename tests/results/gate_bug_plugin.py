@@ -6,8 +6,8 @@ from ladabench.train import loop
 _build_setup = loop.build_setup
 
 
-def _slow_generator(cfg, device, dataset=None):
-    setup = _build_setup(cfg, device, dataset)
+def _slow_generator(*args, **kwargs):
+    setup = _build_setup(*args, **kwargs)
     for group in setup.opt_G.param_groups:
         group["lr"] *= 1e-5
     return setup
