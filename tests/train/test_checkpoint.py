@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,6 +10,9 @@ import torch
 
 from ladabench.core.errors import DataError
 from ladabench.train import checkpoint as ck
+from ladabench.train.distributed import DistContext
+from ladabench.train.draws import rank_seed
+from ladabench.train.loop import Trainer
 
 
 def test_rng_states_round_trip_through_a_weights_only_checkpoint(tmp_path):
@@ -21,6 +25,39 @@ def test_rng_states_round_trip_through_a_weights_only_checkpoint(tmp_path):
     assert loaded["step"] == 7
     got = (random.random(), np.random.rand(), torch.rand(3))
     assert got[0] == expected[0] and got[1] == expected[1] and torch.equal(got[2], expected[2])
+
+
+def _restored_draw(world_size: int, rank: int, saved_ranks: list[dict] | None, streams="own"):
+    """What rank ``rank`` of ``world_size`` draws first after restoring a checkpoint taken at
+    step 5 of seed 3 with per-rank states ``saved_ranks``."""
+    resumed = SimpleNamespace(dist=DistContext(rank=rank, world_size=world_size), step=5,
+                              t=SimpleNamespace(rank_streams=streams, seed=3), device=None)
+    torch.manual_seed(0)
+    main = ck.rng_state()
+    Trainer.restore_rng(resumed, main, saved_ranks)
+    return torch.rand(4)
+
+
+def test_own_streams_resumed_at_another_world_size_are_seeded_by_rank_and_step():
+    """Same world size: each rank continues its saved stream; another world size (2 → 3): rank r
+    starts the stream of (seed, r, step), distinct per rank, the same on every rerun; one
+    process continues the main stream."""
+    saved = []
+    for r in range(2):
+        torch.manual_seed(100 + r)
+        saved.append(ck.rng_state())
+    def first_draw(seed: int) -> torch.Tensor:
+        torch.manual_seed(seed)
+        return torch.rand(4)
+
+    for r in range(2):
+        assert torch.equal(_restored_draw(2, r, saved), first_draw(100 + r))
+    grown = [_restored_draw(3, r, saved) for r in range(3)]
+    for r in range(3):
+        assert torch.equal(grown[r], first_draw(rank_seed(3, r, 5)))
+    assert not torch.equal(grown[0], grown[1]) and not torch.equal(grown[1], grown[2])
+    assert torch.equal(_restored_draw(1, 0, saved), first_draw(0))
+    assert torch.equal(_restored_draw(2, 1, saved, streams="sliced"), first_draw(0))
 
 
 def test_a_crash_during_save_leaves_the_old_checkpoint_readable(tmp_path, monkeypatch):
