@@ -262,13 +262,19 @@ def smoke_resources(res: Resources, runs: list[Run]) -> Resources:
 
 def _check_resources(written: Resources, res: Resources, runs: list[Run], source: str,
                      problems: list[Problem]) -> None:
-    """One process per GPU (in the ``written`` resources), and a global batch that the
-    processes of ``res`` (what the runs get, e.g. after ``--smoke``) can split evenly."""
+    """One process per GPU (in the ``written`` resources), a GPU for runs on CUDA, and a global
+    batch that the processes of ``res`` (what the runs get, e.g. after ``--smoke``) can split
+    evenly."""
     if written.gpus and written.tasks_per_node not in (None, written.gpus):
         problems.append(Problem(source, "resources.tasks_per_node", (
             f"expected {written.gpus} (one process per GPU: resources.gpus is {written.gpus} "
             f"per node) or no value, got {written.tasks_per_node}")))
         return
+    cuda = sorted({r.config.train.device for r in runs if r.config.train.device.startswith("cuda")})
+    if cuda and res.gpus == 0:
+        problems.append(Problem(source, "resources.gpus", (
+            f"expected >= 1: train.device is {cuda[0]!r} and a job sees only the GPUs it asks "
+            "for (--set resources.gpus=1)")))
     world = res.world_size
     for batch in dict.fromkeys(r.config.train.batch_size for r in runs):
         if batch % world:

@@ -81,6 +81,9 @@ MALFORMED = {
         "base: digits\nresources: {nodes: 2, tasks_per_node: 3}\n", [],
         ["train.batch_size: expected a multiple of the world size 6 (resources: nodes 2 x 3 "
          "processes per node", "got 16"]),
+    "training on cuda without a GPU": ("base: digits\noverrides: {train: {device: cuda}}\n", [],
+                                       ["resources.gpus: expected >= 1: train.device is 'cuda' and "
+                                        "a job sees only the GPUs it asks for (--set resources.gpus=1)"]),
     "--set no nodes": ("base: digits\n", ["resources.nodes=0"],
                        ["--set resources.nodes: Input should be greater than or equal to 1"]),
     "unknown data set": ("base: digits\noverrides: {data: {name: mnist}}\n", [],
