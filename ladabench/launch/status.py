@@ -23,10 +23,15 @@ def _target_images(rd: RunDir) -> int | None:
 
 
 def metric_text(summary: dict[str, Any], which: str) -> str:
-    """``fid 3.29`` style text of the first metric in ``final`` (or ``best``)."""
-    values = summary.get(which) or {}
-    return ", ".join(f"{k} {v['value']:.4g}" for k, v in values.items()
-                     if isinstance(v, dict) and isinstance(v.get("value"), (int, float)))
+    """``fid 3.29`` style text of the metrics in ``final`` (or ``best``); a final evaluation
+    names the checkpoint it scored (``· best.pt at 6,400 images``), which need not be the last."""
+    values = {k: v for k, v in (summary.get(which) or {}).items()
+              if isinstance(v, dict) and isinstance(v.get("value"), (int, float))}
+    text = ", ".join(f"{k} {v['value']:.4g}" for k, v in values.items())
+    scored = next(iter(values.values()), {})
+    if scored.get("checkpoint") and isinstance(scored.get("images_seen"), int):
+        text += f" · {scored['checkpoint']} at {scored['images_seen']:,} images"
+    return text
 
 
 def run_row(run_id: str, run_dir: Path, target: int | None = None,

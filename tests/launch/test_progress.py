@@ -49,6 +49,11 @@ def test_lines_show_state_done_of_total_and_an_eta(tmp_path):
     p.end("a", "finished")
     assert lines[-1] == ("[1/3 done, 0 running · ETA 3 min 20 s] finished  a "
                          "(1,000 images, 1 min 40 s, fid 412.3)")
+    (runs[0].run_dir / "summary.json").write_text(json.dumps({
+        "status": "finished", "images_seen": 1000, "final": {"fid": {
+            "value": 412.34, "checkpoint": "best.pt", "images_seen": 750, "protocol": {}}}}))
+    p.end("a", "finished")  # the final protocol scored the best checkpoint, not the last
+    assert lines[-1].endswith("(1,000 images, 1 min 40 s, fid 412.3 · best.pt at 750 images)")
     p.start("b")
     clock.now += 10
     log_train(runs[1], 500)  # b is twice as fast: 10 s left; c takes the mean of 100 and 20 s
