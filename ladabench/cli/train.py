@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nproc", type=int, default=1, metavar="N",
                         help="train as N local processes, data parallel (gloo on a CPU, NCCL "
                              "with one GPU each); train.batch_size stays the global batch")
+    # the --nproc launcher ran the pre-flight; its workers need not repeat it (or its warnings)
+    parser.add_argument("--preflight-done", action="store_true", help=argparse.SUPPRESS)
 
 
 def option_sets(args: argparse.Namespace) -> list[str]:
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         from ladabench.launch.elastic import check_gpus
 
         check_gpus(cfg.train.device, args.nproc)
-    if main_rank:
+    if main_rank and not args.preflight_done:
         for warning in preflight([cfg], args.config, out, "--out"):
             print(f"ladabench train: warning: {warning}", file=sys.stderr)
     if args.nproc > 1:
@@ -94,7 +96,7 @@ def _launch(args: argparse.Namespace, out: Path) -> int:
     from ladabench.core.rundir import RunDir, read_summary
     from ladabench.launch.elastic import launch_local
 
-    argv = ["train", args.config, "--out", str(out), "--quiet"]
+    argv = ["train", args.config, "--out", str(out), "--quiet", "--preflight-done"]
     argv += [f"--set={s}" for s in option_sets(args)]
     argv += [f"--allow-plugin={p}" for p in args.allow_plugins]
     trouble = launch_local(argv, args.nproc)

@@ -76,6 +76,30 @@ def test_a_global_batch_that_does_not_split_over_nproc_names_the_file_and_key(tm
     assert not (tmp_path / "r").exists()
 
 
+def test_nproc_runs_the_preflight_once_in_the_launcher_not_again_in_the_workers(tmp_path,
+                                                                              monkeypatch):
+    """The workers get ``--preflight-done`` (here one worker, run in this process in place of
+    torch's launcher): the pre-flight and its warnings come once."""
+    from ladabench.launch import elastic, preflight
+
+    checks, real_preflight = [], preflight.preflight
+
+    def counted(*args, **kwargs):
+        checks.append(args[2])
+        return real_preflight(*args, **kwargs)
+
+    def one_worker(argv, nproc):
+        assert nproc == 2 and "--preflight-done" in argv
+        return None if main(argv) == 0 else "rank 0 failed"
+
+    monkeypatch.setattr(preflight, "preflight", counted)
+    monkeypatch.setattr(elastic, "launch_local", one_worker)
+    out = tmp_path / "run"
+    assert main(["train", _config(tmp_path, tiny_overrides(images=16)), "--nproc", "2",
+                 "--out", str(out)]) == 0
+    assert checks == [out] and (out / "summary.json").exists()
+
+
 @pytest.mark.slow
 def test_nproc_trains_one_run_as_two_processes(tmp_path):
     """``--nproc 2``: torch's elastic launcher starts 2 ranks; rank 0 alone writes the run
