@@ -130,11 +130,16 @@ def _train(cfg: RunConfig, rd: RunDir, trainer: Trainer, summary: dict, lock: Ru
         if not summary.get("macs"):
             summary.update(costs(trainer))
         trainer.on_checkpoint = _checkpoint_recorder(summary, trainer, rd)
-    status = trainer.train(should_stop, evaluator(cfg, trainer))
-    if main and status == "finished" and cfg.eval.metrics:
-        with trainer.memory.excluded():
-            summary.update(final_scores(trainer.s.G_ema, trainer.images_seen, cfg, rd,
-                                        trainer.device))
+    scores = None
+    try:
+        status = trainer.train(should_stop, evaluator(cfg, trainer))
+        if main and status == "finished" and cfg.eval.metrics:
+            with trainer.memory.excluded():
+                scores = final_scores(trainer.s.G_ema, trainer.images_seen, cfg, rd,
+                                      trainer.device)
+            summary.update(scores)
+    finally:
+        trainer.close_trackers(scores)
     return status
 
 

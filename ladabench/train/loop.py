@@ -206,6 +206,15 @@ class Trainer:
         append_jsonl(self.rd.metrics, record)
         self.trackers.record(record)
 
+    def close_trackers(self, final: dict | None = None) -> None:
+        """Pass the final scores (``summary``'s ``final`` and ``final_last``) to the experiment
+        trackers, then close them; rank 0 only."""
+        if self.trackers is None:
+            return
+        if final:
+            self.trackers.final(final, self.images_seen)
+        self.trackers.close()
+
     def event(self, event: str, **details) -> None:
         self.record({
             "kind": "event", "event": event, "step": self.step,
@@ -270,8 +279,6 @@ class Trainer:
                     return status
         finally:
             bar.close()
-            if self.trackers is not None:
-                self.trackers.close()
         raise AssertionError("the batch stream is infinite")
 
     def boundary(self, should_stop, on_eval, bar) -> str | None:

@@ -5,7 +5,9 @@ Every record the trainer appends to ``metrics.jsonl`` goes through :meth:`Tracke
 ``train`` lines become scalars under their own keys (``loss/G``, ``grad_norm/D/<block>``,
 ``img_per_s``, ...), ``eval`` lines become ``eval/<metric>`` (and ``eval/<metric>_std`` where
 the metric has one), and ``sample`` events bring their PNG files (``samples/grid``,
-``samples/attn``, ``samples/real``). The x axis is the images seen. TensorBoard writes to
+``samples/attn``, ``samples/real``); a finished run's final evaluation (``summary.json``)
+becomes ``final/<metric>`` and ``final_last/<metric>`` at its last step. The x axis is the
+images seen. TensorBoard writes to
 ``<run>/tensorboard/``; W&B (offline by default, ``train.wandb_mode``) to ``<run>/wandb/``, as
 the run ``<run id>`` of the project ``train.wandb_project``, grouped by suite and resumed
 under the same id. Neither package is a dependency of ladabench: each is an optional extra.
@@ -52,6 +54,13 @@ def scalars(record: dict[str, Any]) -> dict[str, float]:
         if result.get("std") is not None:
             out[f"eval/{metric}_std"] = float(result["std"])
     return out
+
+
+def final_scalars(final: dict[str, Any]) -> dict[str, float]:
+    """``final/<metric>`` and ``final_last/<metric>`` of a finished run's final scores
+    (``summary.json``'s ``final`` and ``final_last``)."""
+    return {f"{which}/{metric}": float(result["value"])
+            for which, results in final.items() for metric, result in results.items()}
 
 
 def images(record: dict[str, Any], samples: Path) -> dict[str, Path]:
@@ -137,6 +146,11 @@ class Trackers:
         if values or pictures:
             for sink in self.sinks:
                 sink.log(record["images_seen"], values, pictures)
+
+    def final(self, final: dict[str, Any], images_seen: int) -> None:
+        """The final evaluation's scores, at the run's last images-seen count."""
+        for sink in self.sinks:
+            sink.log(images_seen, final_scalars(final), {})
 
     def close(self) -> None:
         for sink in self.sinks:

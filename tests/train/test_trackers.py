@@ -1,5 +1,5 @@
-"""``train.log_to``: TensorBoard and W&B (offline) get the scalars of metrics.jsonl and the sample
-grids, read back from their own files; a tracker that is not installed is a one-line error."""
+"""``train.log_to``: TensorBoard and W&B (offline) get the scalars of metrics.jsonl, the sample
+grids and the final scores, read back from their own files; a tracker that is not installed is a one-line error."""
 from __future__ import annotations
 
 import io
@@ -46,7 +46,8 @@ def test_tensorboard_event_file_holds_the_metrics_jsonl_scalars_and_grids(tmp_pa
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     out = tmp_path / "run"
-    assert run(_cfg(["tensorboard"]), out, quiet=True)["status"] == "finished"
+    summary = run(_cfg(["tensorboard"]), out, quiet=True)
+    assert summary["status"] == "finished"
     train, evals, samples = _expected(out)
     acc = EventAccumulator(str(out / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
     acc.Reload()
@@ -62,6 +63,10 @@ def test_tensorboard_event_file_holds_the_metrics_jsonl_scalars_and_grids(tmp_pa
             assert logged[f"eval/{metric}"][line["images_seen"]] == pytest.approx(value, rel=1e-6)
         assert logged["eval/kid_std"][line["images_seen"]] == pytest.approx(
             line["results"]["kid"]["std"], rel=1e-6)
+    for which in ("final", "final_last"):
+        for metric in ("fid", "kid"):
+            assert logged[f"{which}/{metric}"] == {48: pytest.approx(
+                summary[which][metric]["value"], rel=1e-6)}
     grids = {e.step: e for e in acc.Images("samples/grid")}
     assert sorted(grids) == [s["images_seen"] for s in samples[1:]]
     for event in samples[1:]:
@@ -78,7 +83,8 @@ def test_wandb_offline_run_is_written_into_the_run_folder(tmp_path, monkeypatch)
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
     out = tmp_path / "run"
     cfg = _cfg(["wandb"])
-    assert run(cfg, out, quiet=True)["status"] == "finished"
+    summary = run(cfg, out, quiet=True)
+    assert summary["status"] == "finished"
     train, evals, samples = _expected(out)
     (folder,) = (out / "wandb").glob("offline-run-*")
     rows = history(next(folder.glob("run-*.wandb")))
@@ -91,6 +97,9 @@ def test_wandb_offline_run_is_written_into_the_run_folder(tmp_path, monkeypatch)
     for line in evals:
         assert by_step[line["images_seen"]]["eval/fid"] == pytest.approx(
             line["results"]["fid"]["value"], rel=1e-12)
+    assert by_step[48]["final/fid"] == pytest.approx(summary["final"]["fid"]["value"], rel=1e-12)
+    assert by_step[48]["final_last/kid"] == pytest.approx(summary["final_last"]["kid"]["value"],
+                                                          rel=1e-12)
     pictures = sorted((folder / "files" / "media" / "images").rglob("*.png"))
     # real.png, and per grid event the grid and the attention maps
     assert len(pictures) == 1 + 2 * (len(samples) - 1)
