@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -239,7 +240,8 @@ def test_a_killed_rank_fails_the_run_clearly_the_checkpoint_stays_and_a_rerun_re
     assert code == 1 and time.monotonic() - start < 60
     summary = _summary(out)
     assert summary["status"] == "failed" and "\n" not in summary["error"]
-    assert "Connection closed by peer" in summary["error"], summary["error"]
+    # gloo names the dead peer's socket as closed or reset, depending on where rank 0 was
+    assert re.search(r"Connection (closed|reset) by peer", summary["error"]), summary["error"]
     assert summary["last_checkpoint"] == {"step": 10, "images_seen": 80}
     assert load_checkpoint(out / "checkpoints" / "last.pt")["step"] == 10
 
