@@ -85,6 +85,7 @@ class RunJob(submitit.helpers.Checkpointable):
 
     def __call__(self) -> dict[str, Any]:
         import torch
+        from threadpoolctl import threadpool_limits
 
         from ladabench.train import run as train_run
 
@@ -99,7 +100,10 @@ class RunJob(submitit.helpers.Checkpointable):
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGUSR2, stop) if in_main else None
         try:
-            summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
+            # numpy's BLAS too (FID's matrix square root): its idle threads spin on the cores
+            # the other runs use, and their CPU time counts against this run's time budget
+            with threadpool_limits(self.threads):
+                summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
         finally:
             if in_main:
                 signal.signal(signal.SIGUSR2, previous)
