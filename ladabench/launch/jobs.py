@@ -70,9 +70,10 @@ def export_distributed_env(world_size: int) -> dict[str, str]:
 class RunJob(submitit.helpers.Checkpointable):
     """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible).
 
-    ``threads`` (None = torch's default) caps torch's CPU threads, so that parallel local jobs
-    share the cores instead of oversubscribing them (OpenMP spin-waits make that many times
-    slower). ``world_size`` > 1: the job has that many tasks, one process of the run each."""
+    ``threads`` (None = torch's default) caps torch's and numpy's BLAS CPU threads, so that
+    parallel local jobs share the cores instead of oversubscribing them (OpenMP spin-waits make
+    that many times slower). ``world_size`` > 1: the job has that many tasks, one process of
+    the run each."""
 
     def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = (),
                  threads: int | None = None, world_size: int = 1) -> None:
