@@ -251,10 +251,9 @@ def test_executors_refuse_layouts_they_cannot_run_before_writing(tmp_path, execu
 
 def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
     import torch
+    from threadpoolctl import threadpool_info
 
     import ladabench.train as train
-
-    from threadpoolctl import threadpool_info
 
     def blas_threads() -> set[int]:
         return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
