@@ -24,8 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-parallel", type=int, default=1, metavar="N",
                         help="local executor: at most N runs at once (default 1)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
-                        help="local executor: torch threads per run (default: the cores shared "
-                             "among --max-parallel runs)")
+                        help="local executor: torch (and BLAS) threads per run (default: the "
+                             "cores shared among --max-parallel runs)")
     parser.add_argument("--force", action="store_true",
                         help="delete the selected runs' folders and start them again")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",

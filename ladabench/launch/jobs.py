@@ -70,9 +70,10 @@ def export_distributed_env(world_size: int) -> dict[str, str]:
 class RunJob(submitit.helpers.Checkpointable):
     """One run as a submitit job: train ``config`` in ``run_dir`` (resuming if possible).
 
-    ``threads`` (None = torch's default) caps torch's CPU threads, so that parallel local jobs
-    share the cores instead of oversubscribing them (OpenMP spin-waits make that many times
-    slower). ``world_size`` > 1: the job has that many tasks, one process of the run each."""
+    ``threads`` (None = torch's default) caps torch's and numpy's BLAS CPU threads, so that
+    parallel local jobs share the cores instead of oversubscribing them (OpenMP spin-waits make
+    that many times slower). ``world_size`` > 1: the job has that many tasks, one process of
+    the run each."""
 
     def __init__(self, run_dir: str, config: dict[str, Any], plugins: tuple[str, ...] = (),
                  threads: int | None = None, world_size: int = 1) -> None:
@@ -85,6 +86,7 @@ class RunJob(submitit.helpers.Checkpointable):
 
     def __call__(self) -> dict[str, Any]:
         import torch
+        from threadpoolctl import threadpool_limits
 
         from ladabench.train import run as train_run
 
@@ -99,7 +101,10 @@ class RunJob(submitit.helpers.Checkpointable):
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGUSR2, stop) if in_main else None
         try:
-            summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
+            # numpy's BLAS too (FID's matrix square root): its idle threads spin on the cores
+            # the other runs use, and their CPU time counts against this run's time budget
+            with threadpool_limits(self.threads):
+                summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
         finally:
             if in_main:
                 signal.signal(signal.SIGUSR2, previous)

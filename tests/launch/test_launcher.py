@@ -251,16 +251,20 @@ def test_executors_refuse_layouts_they_cannot_run_before_writing(tmp_path, execu
 
 def test_run_job_applies_its_thread_cap_and_passes_it_on(tmp_path, monkeypatch):
     import torch
+    from threadpoolctl import threadpool_info
 
     import ladabench.train as train
 
+    def blas_threads() -> set[int]:
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
     seen = []
     monkeypatch.setattr(train, "run", lambda cfg, run_dir, **kw: seen.append(
-        torch.get_num_threads()) or {"status": "finished"})
+        (torch.get_num_threads(), blas_threads())) or {"status": "finished"})
     before = torch.get_num_threads()
     try:
         job = RunJob(str(tmp_path), {}, (), threads=1)
-        assert job()["status"] == "finished" and seen == [1]
+        assert job()["status"] == "finished" and seen == [(1, {1})]
         assert job.checkpoint().function.threads == 1
     finally:
         torch.set_num_threads(before)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch_fidelity
 
 from ladabench.metrics import evaluate
 from ladabench.metrics.digits_cnn import load_digits_net, to_grey
 from ladabench.metrics.extractors import get_extractor
-from ladabench.metrics.fidelity import NOISE_SEED, real_set, to_uint8
+from ladabench.metrics.fidelity import (
+    KID_SUBSETS, NOISE_SEED, fidelity_kwargs, real_set, to_uint8,
+)
 
 N_REAL = 2000
 
@@ -116,3 +119,23 @@ def test_a_folder_real_set_lists_the_folder_once_and_reads_the_decoded_cache(tmp
     assert real.n == 12 and len(real.images) == 12
     for item, i in zip(real.images, real.images.indices):
         assert torch.equal(item, trained_on[i])
+
+
+def test_kid_of_two_whole_sets_is_one_subset_with_the_value_of_the_hundred():
+    """With the subset size equal to both set sizes every subset is the two whole sets in
+    another order: one subset is computed, and it gives the 100 subsets' mean."""
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
+    kwargs = {"extractor": get_extractor("digits-cnn"), "weights": "unused", "metrics": {"kid"},
+              "batch_size": 100, "cuda": False}
+    assert fidelity_kwargs(n_gen=300, n_real=300, **kwargs)["kid_subsets"] == 1
+    assert fidelity_kwargs(n_gen=300, n_real=2000, **kwargs)["kid_subsets"] == KID_SUBSETS
+    assert fidelity_kwargs(n_gen=2000, n_real=2000, **kwargs)["kid_subsets"] == KID_SUBSETS
+    rng = np.random.RandomState(0)
+    fake, real = rng.rand(300, 128).astype(np.float32), rng.rand(300, 128).astype(np.float32) + 0.5
+    mean_100, std_100 = numpy_kid(fake, real)
+    one = kid_features_to_metric(torch.from_numpy(fake), torch.from_numpy(real), kid_subsets=1,
+                                 kid_subset_size=300, verbose=False, rng_seed=NOISE_SEED)
+    assert mean_100 > 0.1  # the sets differ: equality is not trivial
+    assert std_100 < 1e-9 * mean_100  # the 100 subsets are one value
+    assert one[torch_fidelity.KEY_METRIC_KID_MEAN] == pytest.approx(mean_100, rel=1e-5)
