@@ -139,17 +139,17 @@ class Trackers:
         self.sinks: list[Tracker] = [TRACKERS[name](cfg, rd) for name in cfg.train.log_to]
 
     def record(self, record: dict[str, Any]) -> None:
-        if not self.sinks:
-            return
-        values, pictures = scalars(record), images(record, self.samples)
-        if values or pictures:
-            for sink in self.sinks:
-                sink.log(record["images_seen"], values, pictures)
+        if self.sinks:
+            self._log(record["images_seen"], scalars(record), images(record, self.samples))
 
     def final(self, final: dict[str, Any], images_seen: int) -> None:
         """The final evaluation's scores, at the run's last images-seen count."""
-        for sink in self.sinks:
-            sink.log(images_seen, final_scalars(final), {})
+        self._log(images_seen, final_scalars(final), {})
+
+    def _log(self, images_seen: int, values: dict[str, float], pictures: dict[str, Path]) -> None:
+        if values or pictures:
+            for sink in self.sinks:
+                sink.log(images_seen, values, pictures)
 
     def close(self) -> None:
         for sink in self.sinks:

@@ -38,6 +38,11 @@ def _restored_draw(world_size: int, rank: int, saved_ranks: list[dict] | None, s
     return torch.rand(4)
 
 
+def _first_draw(seed: int) -> torch.Tensor:
+    torch.manual_seed(seed)
+    return torch.rand(4)
+
+
 def test_own_streams_resumed_at_another_world_size_are_seeded_by_rank_and_step():
     """Same world size: each rank continues its saved stream; another world size (2 → 3): rank r
     starts the stream of (seed, r, step), distinct per rank, the same on every rerun; one
@@ -46,18 +51,14 @@ def test_own_streams_resumed_at_another_world_size_are_seeded_by_rank_and_step()
     for r in range(2):
         torch.manual_seed(100 + r)
         saved.append(ck.rng_state())
-    def first_draw(seed: int) -> torch.Tensor:
-        torch.manual_seed(seed)
-        return torch.rand(4)
-
     for r in range(2):
-        assert torch.equal(_restored_draw(2, r, saved), first_draw(100 + r))
+        assert torch.equal(_restored_draw(2, r, saved), _first_draw(100 + r))
     grown = [_restored_draw(3, r, saved) for r in range(3)]
     for r in range(3):
-        assert torch.equal(grown[r], first_draw(rank_seed(3, r, 5)))
+        assert torch.equal(grown[r], _first_draw(rank_seed(3, r, 5)))
     assert not torch.equal(grown[0], grown[1]) and not torch.equal(grown[1], grown[2])
-    assert torch.equal(_restored_draw(1, 0, saved), first_draw(0))
-    assert torch.equal(_restored_draw(2, 1, saved, streams="sliced"), first_draw(0))
+    assert torch.equal(_restored_draw(1, 0, saved), _first_draw(0))
+    assert torch.equal(_restored_draw(2, 1, saved, streams="sliced"), _first_draw(0))
 
 
 def test_a_crash_during_save_leaves_the_old_checkpoint_readable(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """``train.log_to``: TensorBoard and W&B (offline) get the scalars of metrics.jsonl, the sample
-grids and the final scores, read back from their own files; a tracker that is not installed is a one-line error."""
+grids and the final scores, read back from their own files; a tracker that is not installed is
+a one-line error."""
 from __future__ import annotations
 
 import io
