@@ -1,10 +1,11 @@
 """The pre-flight check of ``train``, ``run`` and ``run --dry-run``: what can be known about the
 runs to launch before any model is built, on this machine. The names, the preset and resolution
 are checked where the config is read (``ladabench.suite``); here: the data is there and readable
-(with its image count), the extractor's weights file is there, the device options work, and the
-results folder has room for one checkpoint. Each problem is one line ``FILE: key: message``;
-all are raised at once, before anything is written. Warnings protect the metric protocol:
-``n_real`` capped by the real split's size, an extractor used on data it was not made for.
+(with its image count), the extractor's weights file is there, the experiment trackers of
+``train.log_to`` are installed, the device options work, and the results folder has room for
+one checkpoint. Each problem is one line ``FILE: key: message``; all are raised at once, before
+anything is written. Warnings protect the metric protocol: ``n_real`` capped by the real
+split's size, an extractor used on data it was not made for.
 """
 from __future__ import annotations
 
@@ -90,6 +91,15 @@ def _check_extractor(cfg: RunConfig, report: _Report) -> None:
                                       "these images (use inception-v3-compat for a standard FID)")
 
 
+def _check_trackers(cfg: RunConfig, report: _Report) -> None:
+    from ladabench.train.trackers import check_trackers
+
+    try:
+        check_trackers(cfg.train)
+    except ConfigError as e:
+        report.error(e, "train.log_to")
+
+
 def _check_device(cfg: RunConfig, report: _Report) -> None:
     from ladabench.device import resolve_device
     from ladabench.train.setup import check_device_options
@@ -146,6 +156,7 @@ def preflight(configs: Sequence[RunConfig], source: str, out: str | Path, out_ke
             if count:
                 _check_n_real(cfg, count, report)
             _check_extractor(cfg, report)
+        _check_trackers(cfg, report)
         if device:
             _check_device(cfg, report)
     if not report.problems:

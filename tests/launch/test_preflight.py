@@ -21,6 +21,7 @@ from ladabench.launch import run_suite
 from ladabench.suite import load_suite
 from ladabench.metrics.cache import CACHE_ENV
 from ladabench.suite.runfile import load_train_config
+from ladabench.train import trackers
 from metrics.test_inception import offline  # noqa: F401  (the fixture)
 from train.tiny import PLUGIN, register_tiny, tiny_overrides
 
@@ -120,6 +121,20 @@ def test_device_options_and_several_problems_at_once(tmp_path, capsys):
     assert len(lines) == 2
     assert lines[1] == (f"{tmp_path / 'cfg.yaml'}: train.tf32: TensorFloat-32 is a CUDA option; "
                         "device is cpu")
+
+
+def test_a_tracker_that_is_not_installed_stops_train_and_a_dry_run(tmp_path, capsys,
+                                                                   monkeypatch):
+    monkeypatch.setitem(trackers.MODULES, "wandb", "ladabench_no_such_module")
+    (line,) = train_fails(tmp_path, capsys, tiny_overrides(log_to=["wandb"]))
+    assert line.endswith("cfg.yaml: train.log_to: wandb is not installed; install it with pip "
+                         "install 'ladabench[wandb]'")
+    results = tmp_path / "results"
+    code = main(["run", str(TINY_SUITE), "--dry-run", "--results", str(results),
+                 "--set", "train.log_to=[wandb]"])
+    assert code == 2
+    assert "tiny.yaml: train.log_to: wandb is not installed" in capsys.readouterr().err
+    assert not results.exists()
 
 
 def test_too_little_disk_for_one_checkpoint(tmp_path, capsys, monkeypatch):
