@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "table" or args.wide:
         print(costs.format_costs(list(rows), args.format), end="")
         return 0
-    print(costs.table_header(), end="", flush=True)
+    print(costs.table_header(costs.NARROW_WIDTH), end="", flush=True)
     for line in costs.narrow_lines(rows, presets, attentions, args.by_module):
         print(line, flush=True)
     return 0

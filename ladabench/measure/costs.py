@@ -20,6 +20,7 @@ cost axis, not for billing.
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Iterator
 
@@ -207,10 +208,15 @@ def _table(df: pd.DataFrame) -> str:
     return out.to_string(index=False)
 
 
-def table_header() -> str:
-    """The ``#`` lines above a table or CSV: the counting convention and scope."""
-    return (f"# MACs: {CONVENTION}\n# MACs paper: MACs + element-wise attention products "
-            f"(e.g. Lada's g*K*V), the published LadaGAN figures\n# scope: {SCOPE}\n")
+def table_header(width: int | None = None) -> str:
+    """The ``#`` lines above a table or CSV: the counting convention and scope, each wrapped at
+    ``width`` characters when given (the narrow table's)."""
+    notes = [f"MACs: {CONVENTION}", "MACs paper: MACs + element-wise attention products (e.g. "
+             "Lada's g*K*V), the published LadaGAN figures", f"scope: {SCOPE}"]
+    if width is None:
+        return "".join(f"# {note}\n" for note in notes)
+    return "".join(textwrap.fill(note, width, initial_indent="# ", subsequent_indent="#   ",
+                                 break_on_hyphens=False) + "\n" for note in notes)
 
 
 def format_costs(rows: list[CostRow], fmt: str = "table") -> str:
