@@ -17,7 +17,7 @@ import torch
 import yaml
 
 from ladabench.config import RunConfig
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, DataError
 from ladabench.core.io import read_jsonl
 from ladabench.measure.flops import count_params
 from ladabench.train import run
@@ -167,6 +167,25 @@ def test_an_exception_marks_the_run_failed_with_one_line(tmp_path, monkeypatch):
         run(_cfg(), tmp_path, quiet=True)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["error"] == "RuntimeError: boom"
+
+
+def test_a_failure_after_training_keeps_the_images_seen_and_the_step(tmp_path, monkeypatch):
+    """The final evaluation failing (an offline Inception FID once did, after training) leaves
+    the summary with what was trained and checkpointed, not step 0."""
+    from ladabench.train import engine
+
+    def no_weights(*args, **kwargs):
+        raise DataError("Inception weights for FID/KID not found")
+
+    monkeypatch.setattr(engine, "final_scores", no_weights)
+    data = tiny_overrides(images=8 * 4, log_every_images=8 * 2, checkpoint_every_images=8 * 4)
+    data["eval"] = {"metrics": ["fid"], "extractor": "digits-cnn", "every_images": 0}
+    with pytest.raises(DataError):
+        run(RunConfig.model_validate(data), tmp_path, quiet=True)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (summary["status"], summary["step"], summary["images_seen"]) == ("failed", 4, 32)
+    assert summary["error"] == "DataError: Inception weights for FID/KID not found"
+    assert summary["last_checkpoint"] == {"step": 4, "images_seen": 32}
 
 
 def test_a_run_directory_refuses_another_config(tmp_path):
