@@ -21,7 +21,8 @@ from torch import nn
 from ladabench.config import RunConfig
 from ladabench.metrics.cache import fidelity_cache_dir
 from ladabench.metrics.evaluation import EvalContext, evaluate
-from ladabench.metrics.fidelity import FID_KEY, KID_KEY, fidelity_kwargs, to_uint8
+from ladabench.metrics import fidelity_adapters
+from ladabench.metrics.fidelity import UInt8Images, fidelity_kwargs
 
 
 class LinearGenerator(nn.Module):
@@ -37,25 +38,17 @@ class LinearGenerator(nn.Module):
         return torch.tanh(z @ self.weight.T).view(-1, *self.shape)
 
 
-class UInt8(nn.Module):
-    def __init__(self, generator: nn.Module) -> None:
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return to_uint8(self.generator(z))
-
-
 def bare_call(generator: nn.Module, ctx: EvalContext, n_gen: int) -> tuple[float, dict]:
-    """(seconds, result) of torch-fidelity alone on the images ``ctx`` would use."""
+    """(seconds, result) of torch-fidelity alone on the images ``ctx`` would use (its result keys
+    renamed as ``evaluate``'s)."""
     real = ctx.real.images  # prepared outside the clock: it is ladabench's part
     kwargs = fidelity_kwargs(ctx.extractor, ctx.weights, metrics={"fid", "kid"}, n_gen=n_gen,
                              n_real=ctx.real.n, batch_size=ctx.cfg.eval.batch_size, cuda=False)
     wrapped = torch_fidelity.GenerativeModelModuleWrapper(
-        UInt8(generator), ctx.cfg.train.noise_dim, "normal", 0)
+        UInt8Images(generator), ctx.cfg.train.noise_dim, "normal", 0)
     t0 = time.perf_counter()
-    res = torch_fidelity.calculate_metrics(input1=wrapped, input1_model_num_samples=n_gen, input2=real,
-                                           cache=False, **kwargs)
+    res = fidelity_adapters.calculate_metrics(input1=wrapped, input1_model_num_samples=n_gen,
+                                              input2=real, cache=False, **kwargs)
     return time.perf_counter() - t0, res
 
 
@@ -99,11 +92,11 @@ def measure_overhead(cfg: RunConfig, n_gen: int, n_real: int, repeats: int = 2) 
         bare.append(t_bare)
         ours.append(t_ours)
         outside.append((t_ours - t_inside) / t_inside)
-    if res_ours["fid"]["value"] != res_bare[FID_KEY] or res_ours["kid"]["value"] != res_bare[KID_KEY]:
+    if res_ours["fid"]["value"] != res_bare["fid"] or res_ours["kid"]["value"] != res_bare["kid"]:
         raise RuntimeError(f"the two paths disagree: {res_ours} vs {res_bare}")  # not the same images
     return {"extractor": ctx.extractor.name, "n_gen": n_gen, "n_real": ctx.real.n, "bare_s": bare,
             "ladabench_s": ours, "overhead_in_run": min(outside),
-            "overhead_fastest": min(ours) / min(bare) - 1, "fid": res_bare[FID_KEY],
+            "overhead_fastest": min(ours) / min(bare) - 1, "fid": res_bare["fid"],
             "threads": torch.get_num_threads()}
 
 

@@ -7,8 +7,9 @@ and are pinned by :data:`WEIGHTS_SHA256`: every machine extracts features with t
 so offline FID/KID of the same images agree between machines to float rounding (a retrained
 file would differ per CPU, since training amplifies the kernels' rounding differences).
 The file is only ever read; a file whose bytes do not match the pin is an error, never rebuilt.
-Registered with torch-fidelity as ``digits-cnn``, so FID/KID run through the same
-``calculate_metrics`` path as Inception; its values are stamped ``standard: false``.
+Registered with torch-fidelity as ``digits-cnn`` (:mod:`ladabench.metrics.fidelity_adapters`), so
+FID/KID run through the same ``calculate_metrics`` path as Inception; its values are stamped
+``standard: false``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torch_fidelity
 from torch import nn
 
 from ladabench.core.errors import DataError
@@ -129,38 +129,3 @@ def classify(images: torch.Tensor, net: DigitsNet | None = None, batch_size: int
     """Digit labels ``(B,)`` of uint8 images ``(B, 3, H, W)`` (grey = channel mean)."""
     net = net or default_classifier()
     return torch.cat([net(to_grey(b))[1].argmax(dim=1) for b in images.split(batch_size)])
-
-
-class DigitsFeatureExtractor(torch_fidelity.FeatureExtractorBase):
-    """torch-fidelity extractor: uint8 ``(B, 3, H, W)`` → penultimate features ``(B, 128)``
-    (and logits ``(B, 10)``). Weights: ``feature_extractor_weights_path`` or the shipped file."""
-
-    def __init__(self, name: str, features_list: list[str], feature_extractor_weights_path=None, **kwargs):
-        super().__init__(name, features_list)
-        self.net, _ = load_digits_net(feature_extractor_weights_path)
-
-    @staticmethod
-    def get_provided_features_list() -> tuple[str, ...]:
-        return FEATURES
-
-    @staticmethod
-    def get_default_feature_layer_for_metric(metric: str) -> str:
-        return FEATURE_LAYER
-
-    @staticmethod
-    def can_be_compiled() -> bool:
-        return False
-
-    @staticmethod
-    def get_dummy_input_for_compile() -> torch.Tensor:
-        return torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE, dtype=torch.uint8)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        if x.dtype != torch.uint8 or x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"{NAME}: expected uint8 (B, 3, H, W), got {x.dtype} {tuple(x.shape)}")
-        feats, logits = self.net(to_grey(x))
-        out = {"128": feats, "logits": logits}
-        return tuple(out[name] for name in self.features_list)
-
-
-torch_fidelity.register_feature_extractor(NAME, DigitsFeatureExtractor)

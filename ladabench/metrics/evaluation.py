@@ -119,7 +119,7 @@ def _value(value: float, std: float | None, protocol: dict) -> MetricValue:
 @register_metric("fid")
 def fid(ctx: EvalContext) -> dict[str, MetricValue]:
     """Fréchet distance of the extractor's features (torch-fidelity), generated vs real."""
-    return {"fid": _value(ctx.fidelity_result[fidelity.FID_KEY], None, ctx.fidelity_protocol("fid"))}
+    return {"fid": _value(ctx.fidelity_result["fid"], None, ctx.fidelity_protocol("fid"))}
 
 
 @register_metric("kid")
@@ -130,7 +130,7 @@ def kid(ctx: EvalContext) -> dict[str, MetricValue]:
         "kid_subset_size": fidelity.kid_subset_size(ctx.n_gen, ctx.real.n),
     }
     res = ctx.fidelity_result
-    return {"kid": _value(res[fidelity.KID_KEY], res[fidelity.KID_STD_KEY], protocol)}
+    return {"kid": _value(res["kid"], res["kid_std"], protocol)}
 
 
 @register_metric("isc")
@@ -142,7 +142,7 @@ def isc(ctx: EvalContext) -> dict[str, MetricValue]:
         "dataset_fingerprint": None, "isc_splits": fidelity.ISC_SPLITS,
     }
     res = ctx.fidelity_result
-    return {"is": _value(res[fidelity.ISC_KEY], res[fidelity.ISC_STD_KEY], protocol)}
+    return {"is": _value(res["is"], res["is_std"], protocol)}
 
 
 @register_metric("prc")
@@ -151,9 +151,9 @@ def prc(ctx: EvalContext) -> dict[str, MetricValue]:
     inside the generated one), k-NN balls in the extractor's feature space."""
     res = ctx.fidelity_result
     out = {}
-    for name, key in (("precision", fidelity.PRECISION_KEY), ("recall", fidelity.RECALL_KEY)):
+    for name in ("precision", "recall"):
         protocol = ctx.fidelity_protocol(name) | {"prc_neighborhood": fidelity.PRC_NEIGHBORHOOD}
-        out[name] = _value(res[key], None, protocol)
+        out[name] = _value(res[name], None, protocol)
     return out
 
 

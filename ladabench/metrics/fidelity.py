@@ -1,16 +1,18 @@
 """FID, KID, Inception Score and precision/recall through ``torch_fidelity.calculate_metrics``,
 images fed in memory, features extracted once for all of them.
 
-Generated images come straight from the generator (no PNG round trip): a
-``GenerativeModelBase`` wrapper turns ``G(z)`` into uint8 like the reference's
+Generated images come straight from the generator (no PNG round trip): :class:`UInt8Images`
+turns ``G(z)`` into uint8 like the reference's
 ``gen_batches`` (``((x + 1) · 127.5).clamp(0, 255)`` then a truncating cast), with
 ``z ~ N(0, I)`` drawn by torch-fidelity from ``RandomState(NOISE_SEED)``. Real images are the
 data set's own uint8 pixels (``build_uint8_dataset``), features and FID statistics cached by
 torch-fidelity under a content-hash name (:func:`ladabench.metrics.cache.real_stats_cache_name`).
+torch-fidelity itself is loaded only to compute (:mod:`ladabench.metrics.fidelity_adapters`).
 """
 from __future__ import annotations
 
 import logging
+from importlib.metadata import version
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,6 @@ from typing import Iterator
 
 import numpy as np
 import torch
-import torch_fidelity
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
@@ -37,13 +38,9 @@ KID_SUBSET_SIZE = 1000
 ISC_SPLITS = 10
 #: improved precision/recall (Kynkäänniemi et al. 2019): k of the k-NN radii
 PRC_NEIGHBORHOOD = 3
-FID_KEY = torch_fidelity.KEY_METRIC_FID
-KID_KEY, KID_STD_KEY = torch_fidelity.KEY_METRIC_KID_MEAN, torch_fidelity.KEY_METRIC_KID_STD
-ISC_KEY, ISC_STD_KEY = torch_fidelity.KEY_METRIC_ISC_MEAN, torch_fidelity.KEY_METRIC_ISC_STD
-PRECISION_KEY, RECALL_KEY = torch_fidelity.KEY_METRIC_PRECISION, torch_fidelity.KEY_METRIC_RECALL
 #: the metrics computed by torch-fidelity (ladabench's names are its ``calculate_metrics`` flags)
 FIDELITY_METRICS = ("fid", "kid", "isc", "prc")
-LIBRARY = f"torch-fidelity {torch_fidelity.__version__}"
+LIBRARY = f"torch-fidelity {version('torch-fidelity')}"
 #: the arithmetic of every evaluation (generator and extractor), whatever training uses
 PRECISION = "fp32-strict"
 
@@ -55,25 +52,12 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return ((x + 1) * 127.5).clamp(0, 255).to(torch.uint8)
 
 
-class GeneratorImages(torch_fidelity.GenerativeModelBase):
-    """torch-fidelity input: ``z (B, Z)`` → uint8 images ``(B, 3, R, R)`` from ``generator``."""
+class UInt8Images(nn.Module):
+    """``z (B, Z)`` → uint8 images ``(B, 3, R, R)`` of ``generator`` (on the generator's device)."""
 
-    def __init__(self, generator: nn.Module, noise_dim: int) -> None:
+    def __init__(self, generator: nn.Module) -> None:
         super().__init__()
         self.generator = generator
-        self._z_size = noise_dim
-
-    @property
-    def z_size(self) -> int:
-        return self._z_size
-
-    @property
-    def z_type(self) -> str:
-        return "normal"
-
-    @property
-    def num_classes(self) -> int:
-        return 0
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         device = next(self.generator.parameters()).device
@@ -205,28 +189,25 @@ class ImageTensor(Dataset):
 Fakes = nn.Module | Dataset
 
 
-def fake_input(fakes: Fakes, noise_dim: int, n_gen: int) -> dict:
-    """torch-fidelity's ``input1`` options for ``fakes``."""
-    if isinstance(fakes, nn.Module):
-        return {"input1": GeneratorImages(fakes, noise_dim), "input1_model_num_samples": n_gen}
-    return {"input1": fakes}
-
-
 def compute_fidelity(
     fakes: Fakes, noise_dim: int, real: RealSet, *, n_gen: int, extractor: Extractor,
     weights: Path, device: torch.device, batch_size: int, metrics: set[str],
 ) -> dict[str, float]:
-    """torch-fidelity's result dict for ``n_gen`` images of ``fakes`` against ``real``."""
+    """The values of ``metrics`` for ``n_gen`` images of ``fakes`` against ``real``, by
+    ladabench's names (``fid``, ``kid``, ``kid_std``, ``is``, ``is_std``, ``precision``, ``recall``)."""
+    from ladabench.metrics import fidelity_adapters  # torch-fidelity: loaded to compute only
+
     cache_root = fidelity_cache_dir()
     stat_file = cache_root / f"{real.cache_name}-{extractor.name}-features-{extractor.feature_layer}.pt"
     log.info("real features %s: %s", "cache hit" if stat_file.is_file() else "cache miss", real.cache_name)
     cuda = device.type == "cuda"
     kwargs = fidelity_kwargs(extractor, weights, metrics=metrics, n_gen=n_gen, n_real=real.n,
                              batch_size=batch_size, cuda=cuda)
-    mode = eval_mode(fakes) if isinstance(fakes, nn.Module) else nullcontext()
+    generated = isinstance(fakes, nn.Module)
+    mode = eval_mode(fakes) if generated else nullcontext()
     with mode, torch.cuda.device(device) if cuda else nullcontext():
-        return torch_fidelity.calculate_metrics(
-            **fake_input(fakes, noise_dim, n_gen),
+        return fidelity_adapters.calculate_metrics(
+            **fidelity_adapters.fake_input(UInt8Images(fakes) if generated else fakes, noise_dim, n_gen),
             input2=real.images,
             input2_cache_name=real.cache_name,
             cache_root=str(cache_root),

@@ -37,6 +37,20 @@ def test_unknown_key_fails_before_anything_is_built(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_config_errors_do_not_load_torch_fidelity(tmp_path):
+    """The checks of names (metrics, extractors, presets) come from the registries without
+    importing torch-fidelity, whose torchvision and torch._dynamo cost ~2.5 s of every one-line
+    error; a fresh process, since this one has loaded it already."""
+    cfg = _config(tmp_path, {"model": {"preset": "celeba_64"}, "data": {"resolution": 256},
+                             "eval": {"metrics": ["fid", "isx"]}})
+    code = ("import sys; from ladabench.cli import main; code = main(['train', sys.argv[1]]); "
+            "sys.exit(10 + code if 'torch_fidelity' in sys.modules else code)")
+    done = subprocess.run([sys.executable, "-c", code, cfg], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr  # 12: the error, but torch-fidelity was loaded
+    assert "data.resolution: preset 'celeba_64' generates 64x64" in done.stderr
+    assert "unknown metric 'isx'" in done.stderr
+
+
 def test_wrong_type_and_bad_policy_through_set_name_the_key(tmp_path, capsys):
     cfg = _config(tmp_path, tiny_overrides())
     assert main(["train", cfg, "--set", "train.images=lots", "--out", str(tmp_path / "r")]) == 2

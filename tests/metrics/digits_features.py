@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ladabench.data.digits import load_mnist5k
-from ladabench.metrics.digits_cnn import DigitsFeatureExtractor
+from ladabench.metrics.fidelity_adapters import DigitsFeatureExtractor
 
 
 def main(stem: str) -> None:

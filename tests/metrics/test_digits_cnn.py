@@ -19,6 +19,7 @@ import ladabench
 from ladabench.data.base import file_sha256
 from ladabench.core.errors import DataError
 from ladabench.metrics import digits_cnn, digits_cnn_train
+from ladabench.metrics.fidelity_adapters import DigitsFeatureExtractor
 from ladabench.metrics.cache import CACHE_ENV
 
 HERE = Path(__file__).parent
@@ -85,8 +86,8 @@ def test_a_file_that_is_not_a_weights_file_is_a_data_error(tmp_path):
 
 
 def test_registered_extractor_returns_penultimate_features(digits_weights):
-    assert FEATURE_EXTRACTORS_REGISTRY["digits-cnn"] is digits_cnn.DigitsFeatureExtractor
-    ext = digits_cnn.DigitsFeatureExtractor("digits-cnn", ["128", "logits"], str(digits_weights))
+    assert FEATURE_EXTRACTORS_REGISTRY["digits-cnn"] is DigitsFeatureExtractor
+    ext = DigitsFeatureExtractor("digits-cnn", ["128", "logits"], str(digits_weights))
     x = torch.randint(0, 256, (5, 3, 32, 32), dtype=torch.uint8)
     feats, logits = ext(x)
     assert feats.shape == (5, 128) and logits.shape == (5, 10)

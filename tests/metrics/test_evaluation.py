@@ -89,7 +89,7 @@ def test_evaluation_runs_with_tf32_and_autocast_off(make_cfg, generators, monkey
     seen = []
     monkeypatch.setattr(fidelity, "compute_fidelity", lambda *a, **k: seen.append((
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-        torch.is_autocast_enabled("cpu"))) or {fidelity.FID_KEY: 1.0})
+        torch.is_autocast_enabled("cpu"))) or {"fid": 1.0})
     monkeypatch.setattr(fidelity, "real_set", lambda *a: fidelity.RealSet([], 0, "f", "n"))
     evaluate(generators[1](), make_cfg(), 10, 10, "cpu", metrics=["fid"])
     assert seen == [(False, False, False)]
