@@ -275,7 +275,9 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
         if p.action == "skip":
             log(f"{p.status:<9} {p.run.run_id} (skipped)")
         elif p.action == "busy":
-            log(f"running   {p.run.run_id} (another process trains it; left alone)")
+            owner = lock_owner(RunDir(p.run.run_dir)) or {}
+            log(f"running   {p.run.run_id} (pid {owner.get('pid', '?')} on "
+                f"{owner.get('host', '?')} trains it; left alone)")
     todo = _prepare(planned)
     if not todo:
         return {}

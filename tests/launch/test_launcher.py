@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from ladabench.core.io import read_jsonl
+from ladabench.core.rundir import RunDir, RunLockedError, write_summary
 from ladabench.launch import RunJob, run_suite
 from ladabench.suite import load_suite
+from core.test_rundir import HOLD
 from waiting import wait_for
 
 TINY = Path(__file__).resolve().parents[1] / "suites" / "tiny.yaml"
@@ -206,6 +209,32 @@ def test_force_restarts_from_scratch(tmp_path, executor="debug"):
     assert not marker.exists()
     assert summary(run.run_dir)["status"] == "finished"
     assert events(run.run_dir, "resume") == []
+
+
+def test_a_run_another_process_holds_is_left_alone_and_never_deleted(tmp_path):
+    """Whatever its summary says: a trainer holds the lock before it writes ``running`` (and
+    after ``finished``, while it shrinks ``last.pt``), so ``pending`` with a live owner is busy
+    too, and ``--force`` must not delete the folder under it."""
+    results = tmp_path / "results"
+    (run,) = [r for r in load_suite(TINY, results_root=results).runs if "swin" in r.run_id]
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(run.run_dir)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        write_summary(RunDir(run.run_dir), {"status": "pending"})
+        log: list[str] = []
+        kw = dict(only="swin", results_root=results, log=log.append)
+        with pytest.raises(RunLockedError, match=rf"^{run.run_dir}: --force would delete a run "
+                                                 rf"that pid {holder.pid} on \S+ is training"):
+            run_suite(TINY, "debug", force=True, **kw)
+        assert sorted(p.name for p in run.run_dir.iterdir()) == [".lock", "summary.json"]
+        assert run_suite(TINY, "debug", **kw) == 0
+        assert log == [f"running   {run.run_id} (pid {holder.pid} on {socket.gethostname()} "
+                       "trains it; left alone)", "0 runs launched, 0 failed"]
+        assert summary(run.run_dir) == {"status": "pending"}
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_scaling_suite_runs_the_sweep_once(tmp_path):
