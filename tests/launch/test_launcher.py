@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -130,6 +131,34 @@ def test_ddp_smoke_suite_trains_as_two_processes(tmp_path):
     s = summary(run.run_dir)
     assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 2048, 2)
     assert s["final"]["fid"]["value"] > 0
+
+
+@pytest.mark.slow
+def test_a_killed_job_is_reported_interrupted_with_its_checkpoint_and_exit_1(tmp_path):
+    """SIGKILL to a local job's trainer: no result, a summary that still says ``running``, no
+    live owner; ``run`` says where the next launch resumes (not submitit's log lines as an
+    error) and exits 1: the run did not complete."""
+    results = tmp_path / "results"
+    sets = ["train.images=400", "train.checkpoint_every_images=8"]
+    (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
+              if "lada" in r.run_id]
+    args = [arg for s in sets for arg in ("--set", s)]
+    proc = subprocess.Popen([sys.executable, "-m", "ladabench", "run", str(TINY), "--only", "lada",
+                             "--quiet", "--results", str(results), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
+                 and events(run.run_dir, "checkpoint"), 240, "the first checkpoint")
+        os.kill(_task_pid(results / run.config.suite / ".submitit", 0), signal.SIGKILL)
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, out
+    ck = summary(run.run_dir)["last_checkpoint"]
+    assert re.search(rf"interrupted {run.run_id} \(.*\): the job ended without a result "
+                     rf"\(killed\?\); the next launch resumes from the last checkpoint, step "
+                     rf"{ck['step']} \({ck['images_seen']:,} images\)\n", out), out
+    assert out.endswith("1 run launched, 0 failed, 1 interrupted\n"), out
 
 
 @pytest.mark.slow
