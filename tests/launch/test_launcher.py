@@ -85,27 +85,33 @@ def _task_pid(folder: Path, rank: int) -> int | None:
     return None
 
 
-@pytest.mark.slow
-def test_a_killed_rank_fails_the_run_and_a_rerun_resumes(tmp_path):
-    """SIGKILL to rank 1 of a 2-process local job: ``ladabench run`` ends (no hang) with the
-    run failed and its error printed; the checkpoint is intact and the next launch resumes."""
-    results = tmp_path / "results"
-    sets = ["resources.tasks_per_node=2", "train.images=400", "train.checkpoint_every_images=8"]
+def _kill_task_after_a_checkpoint(results: Path, sets: list[str], rank: int):
+    """``ladabench run`` of the tiny suite's lada run (local executor) with SIGKILL sent to
+    its task ``rank`` after the first checkpoint; the run, the exit code and the output."""
     (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
               if "lada" in r.run_id]
     args = [arg for s in sets for arg in ("--set", s)]
     proc = subprocess.Popen([sys.executable, "-m", "ladabench", "run", str(TINY), "--only", "lada",
                              "--quiet", "--results", str(results), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    folder = results / run.config.suite / ".submitit"
     try:
         wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
                  and events(run.run_dir, "checkpoint"), 240, "the first checkpoint")
-        os.kill(_task_pid(folder, 1), signal.SIGKILL)
+        os.kill(_task_pid(results / run.config.suite / ".submitit", rank), signal.SIGKILL)
         out, _ = proc.communicate(timeout=180)
     finally:
         proc.kill()
-    assert proc.returncode == 1, out
+    return run, proc.returncode, out
+
+
+@pytest.mark.slow
+def test_a_killed_rank_fails_the_run_and_a_rerun_resumes(tmp_path):
+    """SIGKILL to rank 1 of a 2-process local job: ``ladabench run`` ends (no hang) with the
+    run failed and its error printed; the checkpoint is intact and the next launch resumes."""
+    results = tmp_path / "results"
+    sets = ["resources.tasks_per_node=2", "train.images=400", "train.checkpoint_every_images=8"]
+    run, code, out = _kill_task_after_a_checkpoint(results, sets, rank=1)
+    assert code == 1, out
     failed = summary(run.run_dir)
     assert failed["status"] == "failed" and failed["error"]
     assert f"failed    {run.run_id}: {failed['error']}" in out
@@ -138,22 +144,9 @@ def test_a_killed_job_is_reported_interrupted_with_its_checkpoint_and_exit_1(tmp
     """SIGKILL to a local job's trainer: no result, a summary that still says ``running``, no
     live owner; ``run`` says where the next launch resumes (not submitit's log lines as an
     error) and exits 1: the run did not complete."""
-    results = tmp_path / "results"
-    sets = ["train.images=400", "train.checkpoint_every_images=8"]
-    (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
-              if "lada" in r.run_id]
-    args = [arg for s in sets for arg in ("--set", s)]
-    proc = subprocess.Popen([sys.executable, "-m", "ladabench", "run", str(TINY), "--only", "lada",
-                             "--quiet", "--results", str(results), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
-                 and events(run.run_dir, "checkpoint"), 240, "the first checkpoint")
-        os.kill(_task_pid(results / run.config.suite / ".submitit", 0), signal.SIGKILL)
-        out, _ = proc.communicate(timeout=180)
-    finally:
-        proc.kill()
-    assert proc.returncode == 1, out
+    run, code, out = _kill_task_after_a_checkpoint(
+        tmp_path / "results", ["train.images=400", "train.checkpoint_every_images=8"], rank=0)
+    assert code == 1, out
     ck = summary(run.run_dir)["last_checkpoint"]
     assert re.search(rf"interrupted {run.run_id} \(.*\): the job ended without a result "
                      rf"\(killed\?\); the next launch resumes from the last checkpoint, step "
