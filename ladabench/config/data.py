@@ -28,8 +28,8 @@ class DataConfig(StrictModel):
     """training resolution R (images are resized to R×R); must match the model preset"""
     fraction: float = Field(default=1.0, gt=0.0, le=1.0)
     """< 1 trains on a fixed subset of this fraction, drawn with ``subset_seed``"""
-    subset_seed: int = 0
-    """seed of the ``fraction`` subset"""
+    subset_seed: int = Field(default=0, ge=0, lt=2**32)
+    """seed of the ``fraction`` subset (0 .. 2**32 - 1, numpy's range)"""
     download: bool = False
     """download the data set when missing (cifar10; on a machine with internet)"""
     split: Split = "train"

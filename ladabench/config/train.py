@@ -86,8 +86,9 @@ class TrainConfig(StrictModel):
     """steps in the rolling median of the spike test"""
     device: str = "auto"
     """``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda`` or ``cuda:N``"""
-    seed: int = 0
-    """seed of the weights, the data order, the latents and the augmentations"""
+    seed: int = Field(default=0, ge=0, lt=2**32)
+    """seed of the weights, the data order, the latents and the augmentations (0 .. 2**32 - 1,
+    numpy's range)"""
     deterministic: bool = False
     """torch's deterministic algorithms only (slower; cuDNN autotuning off)"""
     amp: Literal["off", "bf16"] = "off"

@@ -49,6 +49,19 @@ def check_output_folder(path: str | Path, key: str) -> Path:
     return Path(path)
 
 
+def check_run_folder(path: Path) -> None:
+    """A ConfigError unless ``path`` is new, empty or a run directory (it holds one of
+    ``RUN_FILES`` or the lock): a session start deletes temp files (``.*.tmp``) at any depth
+    of its run directory, so a run must not move into a folder of other files."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path}: a file; expected a run directory (a new or empty folder)")
+    entries = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+    if entries and not set(entries) & {*RUN_FILES, ".lock"}:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        raise ConfigError(f"{path}: a folder with other files ({shown}) that is not a run "
+                          "directory; train into a new or empty folder")
+
+
 def _file(relative: str) -> property:
     return property(lambda self: self.path / relative, doc=f"``<run_dir>/{relative}``")
 

@@ -28,7 +28,7 @@ import submitit
 from ladabench.config import RunConfig
 from ladabench.core.errors import ConfigError
 from ladabench.core.io import append_jsonl
-from ladabench.core.rundir import RunDir, read_summary
+from ladabench.core.rundir import RunDir, read_summary, run_status
 from ladabench.suite.plugins import load_plugin
 
 #: what a scaling sweep writes into ``results/<suite>/`` (its presence means finished)
@@ -144,12 +144,26 @@ def scaling_status(out_dir: Path) -> str:
 
 
 def job_outcome(job: Any, run_dir: Path | None = None) -> str:
-    """The run's final status, or ``failed: <one line> (log <file>)`` when a task raised. A job
-    of several tasks (a data-parallel run) has one result per task; task 0's is the run's."""
+    """The run's final status, or ``failed: <one line> (log <file>)`` when a task raised, or
+    ``interrupted: <where it resumes>`` when the job died without a word (SIGKILL, the OOM
+    killer: its summary still says ``running`` and no process holds the run). A job of several
+    tasks (a data-parallel run) has one result per task; task 0's is the run's."""
     try:
         return str(job.results()[0].get("status"))
     except Exception as e:  # a job's exception is reported per run, the others go on
-        return failure_text(e, job, run_dir)
+        killed = run_dir is not None and run_status(RunDir(Path(run_dir))) == "interrupted"
+        return killed_text(RunDir(Path(run_dir))) if killed else failure_text(e, job, run_dir)
+
+
+def killed_text(rd: RunDir) -> str:
+    """``interrupted: ...`` for a job that ended without a result: where the next launch
+    resumes from."""
+    summary = read_summary(rd) or {}
+    ck = summary.get("last_checkpoint")
+    where = (f"the last checkpoint, step {ck['step']} ({ck['images_seen']:,} images)"
+             if isinstance(ck, dict) else "the start (no checkpoint was written)")
+    return (f"interrupted: the job ended without a result (killed?); the next launch resumes "
+            f"from {where}")
 
 
 def _last_error_line(text: str) -> str:

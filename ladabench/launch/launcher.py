@@ -275,7 +275,9 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
         if p.action == "skip":
             log(f"{p.status:<9} {p.run.run_id} (skipped)")
         elif p.action == "busy":
-            log(f"running   {p.run.run_id} (another process trains it; left alone)")
+            owner = lock_owner(RunDir(p.run.run_dir)) or {}
+            log(f"running   {p.run.run_id} (pid {owner.get('pid', '?')} on "
+                f"{owner.get('host', '?')} trains it; left alone)")
     todo = _prepare(planned)
     if not todo:
         return {}
@@ -308,8 +310,9 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
               threads: int | None = None, allow_plugins: tuple[str | Path, ...] = (),
               pdb: bool = False, log: Callable[[str], None] = print_line) -> int:
     """``ladabench run``: validate and pre-flight, then print the plan (``dry_run``, which runs
-    no plugin) or launch. Returns the exit code: 0, or 1 when a run failed (each failed run's
-    one-line error and log file are printed last)."""
+    no plugin) or launch. Returns the exit code: 0, or 1 when a run failed or was interrupted
+    (each failed run's one-line error and log file are printed last; an interrupted run
+    resumes on the next launch)."""
     suite = load_suite(path, sets=list(sets), smoke=smoke, results_root=results_root,
                        run_plugins=not dry_run, allow_plugins=tuple(allow_plugins))
     _check_arguments(executor, profile, max_parallel, threads, pdb)
@@ -324,7 +327,10 @@ def run_suite(path: str | Path, executor: str = "local", *, profile: str | Path 
     outcomes = launch(suite, executor, profile=profile, only=only, max_parallel=max_parallel,
                       force=force, wait=wait, quiet=quiet, threads=threads, pdb=pdb, log=log)
     failed = {run_id: status for run_id, status in outcomes.items() if status.startswith("failed")}
-    log(f"{len(outcomes)} run{'' if len(outcomes) == 1 else 's'} launched, {len(failed)} failed")
+    stopped = {run_id: status for run_id, status in outcomes.items()
+               if status.startswith("interrupted")}
+    log(f"{len(outcomes)} run{'' if len(outcomes) == 1 else 's'} launched, {len(failed)} failed"
+        + (f", {len(stopped)} interrupted" if stopped else ""))
     for run_id, status in failed.items():
         log(f"failed    {run_id}: {status.removeprefix('failed: ')}")
-    return 1 if failed else 0
+    return 1 if failed or stopped else 0

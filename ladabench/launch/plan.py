@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from ladabench.core.rundir import FINISHED, NEW, RunDir, run_status
+from ladabench.core.rundir import FINISHED, NEW, RunDir, lock_owner, run_status
 from ladabench.suite import Run, Suite
 
 
@@ -24,8 +24,11 @@ def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Pla
     for run in suite.runs:
         if pattern is not None and not fnmatch.fnmatchcase(run.run_id, pattern):
             continue
-        status = run_status(RunDir(run.run_dir))
-        if status == "running":
+        rd = RunDir(run.run_dir)
+        status = run_status(rd)
+        # the lock, not the summary: a trainer holds it before it writes ``running`` and after
+        # it writes ``finished`` (while it shrinks ``last.pt``)
+        if lock_owner(rd) is not None:
             action = "busy"
         elif force and status != NEW:
             action = "restart"

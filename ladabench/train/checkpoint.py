@@ -109,4 +109,5 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
     except FileNotFoundError:
         raise DataError(f"{path}: checkpoint not found") from None
     except Exception as e:  # unpickling errors come in many types
-        raise DataError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e})") from None
+        first = (str(e).strip().splitlines() or [""])[0]  # torch's explanations run for lines
+        raise DataError(f"{path}: unreadable checkpoint ({type(e).__name__}: {first})") from None

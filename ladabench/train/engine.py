@@ -27,7 +27,8 @@ from ladabench.config import RunConfig, prepare_run_dir
 from ladabench.core.errors import LadabenchError
 from ladabench.core.io import DiskFullError
 from ladabench.core.rundir import (
-    FINISHED, RunDir, RunLock, new_summary, read_summary, write_provenance, write_summary,
+    FINISHED, RunDir, RunLock, check_run_folder, new_summary, read_summary, write_provenance,
+    write_summary,
 )
 from ladabench.train.distributed import DistContext, process_group
 from ladabench.train.final import evaluate_generator, final_scores
@@ -179,6 +180,8 @@ def _start(cfg: RunConfig, run_dir: Path, dist: DistContext,
     whether to train (``"train"``), or that the run is complete or could not start (another
     trainer holds it, another config is in it: the error is rank 0's to report)."""
     try:
+        if dist.is_main:
+            check_run_folder(run_dir)
         lock = stack.enter_context(RunLock(RunDir(run_dir))) if dist.is_main else None
         rd = prepare_run_dir(cfg, run_dir) if dist.is_main else RunDir(run_dir)
         summary = (read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
@@ -197,7 +200,8 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     The process holds the run directory's lock (``RunLock``) throughout: a second trainer
     fails at once (RunLockedError, exit 2). SIGTERM/SIGINT stop at the next step boundary
     after a checkpoint (``interrupted``, ``stopped_by`` = the signal). Raises ConfigError before
-    anything is built for bad device options or a run directory that holds another config.
+    anything is built for bad device options, a run directory that holds another config, or a
+    ``run_dir`` that is a folder of other files (not a run directory).
     Any exception during training is recorded (status ``failed``, with the step reached) and
     re-raised; a full disk as one DiskFullError line that says which checkpoint is kept.
 

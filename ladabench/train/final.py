@@ -18,7 +18,7 @@ from torch import nn
 
 from ladabench.config import RunConfig
 from ladabench.core.rundir import RunDir
-from ladabench.train.checkpoint import load_checkpoint
+from ladabench.train.checkpoint import load_checkpoint, load_module_state, require
 
 
 def evaluate_generator(generator: nn.Module, cfg: RunConfig, n_gen: int, n_real: int,
@@ -46,9 +46,9 @@ def final_scores(ema: nn.Module, images_seen: int, cfg: RunConfig, rd: RunDir,
     if not rd.best.is_file():
         return {"final": last, "final_last": last}
     best = load_checkpoint(rd.best)
-    if best["images_seen"] == images_seen:
+    if require(best, "images_seen", rd.best) == images_seen:
         return {"final": stamped(last, images_seen, rd.best.name), "final_last": last}
     generator = copy.deepcopy(ema)
-    generator.load_state_dict(best["G_ema"])
+    load_module_state(generator, best, "G_ema", rd.best)
     selected = evaluate_generator(generator, cfg, e.final_n_gen, e.final_n_real, device)
     return {"final": stamped(selected, best["images_seen"], rd.best.name), "final_last": last}

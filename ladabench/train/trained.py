@@ -16,7 +16,7 @@ from torch import nn
 from ladabench.config import RunConfig
 from ladabench.core.errors import DataError
 from ladabench.core.rundir import RunDir
-from ladabench.train.checkpoint import load_checkpoint
+from ladabench.train.checkpoint import load_checkpoint, load_module_state
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def load_trained(path: str | Path, device: torch.device | str = "cpu") -> Traine
     """The EMA generator of a run directory (its selected checkpoint) or of a checkpoint file.
 
     Raises:
-        DataError: no checkpoint, an unreadable one, or one without an EMA generator or config.
+        DataError: no checkpoint, an unreadable one, one without an EMA generator or config, or
+            one whose generator does not fit its config (the first mismatch).
     """
     from ladabench.models import build_generator
 
@@ -64,7 +65,7 @@ def load_trained(path: str | Path, device: torch.device | str = "cpu") -> Traine
         raise DataError(f"{checkpoint}: not a ladabench checkpoint (missing {', '.join(missing)})")
     cfg = RunConfig.model_validate(ck["config"])
     generator = build_generator(cfg.model, cfg.train.noise_dim)
-    generator.load_state_dict(ck["G_ema"])
+    load_module_state(generator, ck, "G_ema", checkpoint)
     generator.eval().requires_grad_(False)
     return TrainedGenerator(generator.to(device), cfg, checkpoint, int(ck["images_seen"]),
                             path if path.is_dir() else run_dir_of(checkpoint))

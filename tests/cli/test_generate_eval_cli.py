@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from ladabench.cli import main
@@ -130,3 +132,23 @@ def test_a_run_of_a_plugin_preset_needs_and_takes_its_plugin(trained):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert np.load(trained / "b.npz")["arr_0"].shape == (2, 32, 32, 3)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("shape", r"G_ema\.\S+ has shape \(3,\) in the checkpoint, \(\d+(, \d+)*\) in the model of "
+              r"this config"),
+    ("garbage", r"unreadable checkpoint \(UnpicklingError: [^\n]*\)"),
+])
+def test_a_checkpoint_that_does_not_fit_is_one_line_exit_2(trained, tmp_path, capsys, how,
+                                                            message):
+    broken = tmp_path / "last.pt"
+    if how == "shape":
+        ck = torch.load(trained / "run/checkpoints/last.pt", weights_only=True)
+        ck["G_ema"][next(iter(ck["G_ema"]))] = torch.zeros(3)
+        torch.save(ck, broken)
+    else:
+        broken.write_bytes(b"garbage, not a zip or a pickle\n")
+    assert main(["generate", str(broken), "--n", "2", "--out", str(tmp_path / "x.npz"),
+                 "--quiet"]) == 2
+    assert re.fullmatch(rf"ladabench generate: error: {broken}: {message}\n",
+                        capsys.readouterr().err)

@@ -81,6 +81,20 @@ def test_out_in_a_system_folder_is_refused(tmp_path, capsys):
     assert "--out: / resolves to the system folder /" in capsys.readouterr().err
 
 
+def test_out_in_a_folder_of_other_files_is_refused(tmp_path, capsys):
+    """A run directory owns its folder: a session start deletes the temp files of killed writes
+    (``.*.tmp``) in it, at any depth, so ``--out /tmp`` or a project folder would lose others'."""
+    cfg = _config(tmp_path, tiny_overrides(images=8 * 4))
+    other = tmp_path / "work"
+    (other / "deep").mkdir(parents=True)
+    (other / "deep" / ".editor.swap.tmp").write_text("someone else's")
+    assert main(["train", cfg, "--out", str(other), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        f"ladabench train: error: {other}: a folder with other files (deep) that is not a run "
+        "directory; train into a new or empty folder\n")
+    assert sorted(p.name for p in other.rglob("*")) == [".editor.swap.tmp", "deep"]
+
+
 def test_a_global_batch_that_does_not_split_over_nproc_names_the_file_and_key(tmp_path, capsys):
     cfg = _config(tmp_path, tiny_overrides())
     assert main(["train", cfg, "--nproc", "3", "--out", str(tmp_path / "r")]) == 2

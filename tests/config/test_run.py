@@ -105,6 +105,9 @@ def test_yaml_numbers_and_lists_read_as_the_schema_types(tmp_path):
     ("name: ../../escaped_run\n", "name"),                   # a run folder is one component
     ("name: ..\n", "name"),
     ("suite: .hidden\n", "suite"),
+    ("train:\n  seed: -1\n", "train.seed"),                # numpy seeds are 0 .. 2**32 - 1
+    ("train:\n  seed: 4294967296\n", "train.seed"),
+    ("data:\n  subset_seed: -3\n", "data.subset_seed"),
 ])
 def test_non_finite_out_of_range_and_path_like_values_are_refused(tmp_path, text, key):
     with pytest.raises(ConfigErrors) as e:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -14,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from ladabench.core.io import read_jsonl
+from ladabench.core.rundir import RunDir, RunLockedError, write_summary
 from ladabench.launch import RunJob, run_suite
 from ladabench.suite import load_suite
+from core.test_rundir import HOLD
 from waiting import wait_for
 
 TINY = Path(__file__).resolve().parents[1] / "suites" / "tiny.yaml"
@@ -81,27 +85,33 @@ def _task_pid(folder: Path, rank: int) -> int | None:
     return None
 
 
-@pytest.mark.slow
-def test_a_killed_rank_fails_the_run_and_a_rerun_resumes(tmp_path):
-    """SIGKILL to rank 1 of a 2-process local job: ``ladabench run`` ends (no hang) with the
-    run failed and its error printed; the checkpoint is intact and the next launch resumes."""
-    results = tmp_path / "results"
-    sets = ["resources.tasks_per_node=2", "train.images=400", "train.checkpoint_every_images=8"]
+def _kill_task_after_a_checkpoint(results: Path, sets: list[str], rank: int):
+    """``ladabench run`` of the tiny suite's lada run (local executor) with SIGKILL sent to
+    its task ``rank`` after the first checkpoint; the run, the exit code and the output."""
     (run,) = [r for r in load_suite(TINY, sets=sets, results_root=results).runs
               if "lada" in r.run_id]
     args = [arg for s in sets for arg in ("--set", s)]
     proc = subprocess.Popen([sys.executable, "-m", "ladabench", "run", str(TINY), "--only", "lada",
                              "--quiet", "--results", str(results), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    folder = results / run.config.suite / ".submitit"
     try:
         wait_for(lambda: (run.run_dir / "metrics.jsonl").exists()
                  and events(run.run_dir, "checkpoint"), 240, "the first checkpoint")
-        os.kill(_task_pid(folder, 1), signal.SIGKILL)
+        os.kill(_task_pid(results / run.config.suite / ".submitit", rank), signal.SIGKILL)
         out, _ = proc.communicate(timeout=180)
     finally:
         proc.kill()
-    assert proc.returncode == 1, out
+    return run, proc.returncode, out
+
+
+@pytest.mark.slow
+def test_a_killed_rank_fails_the_run_and_a_rerun_resumes(tmp_path):
+    """SIGKILL to rank 1 of a 2-process local job: ``ladabench run`` ends (no hang) with the
+    run failed and its error printed; the checkpoint is intact and the next launch resumes."""
+    results = tmp_path / "results"
+    sets = ["resources.tasks_per_node=2", "train.images=400", "train.checkpoint_every_images=8"]
+    run, code, out = _kill_task_after_a_checkpoint(results, sets, rank=1)
+    assert code == 1, out
     failed = summary(run.run_dir)
     assert failed["status"] == "failed" and failed["error"]
     assert f"failed    {run.run_id}: {failed['error']}" in out
@@ -127,6 +137,21 @@ def test_ddp_smoke_suite_trains_as_two_processes(tmp_path):
     s = summary(run.run_dir)
     assert (s["status"], s["images_seen"], s["world_size"]) == ("finished", 2048, 2)
     assert s["final"]["fid"]["value"] > 0
+
+
+@pytest.mark.slow
+def test_a_killed_job_is_reported_interrupted_with_its_checkpoint_and_exit_1(tmp_path):
+    """SIGKILL to a local job's trainer: no result, a summary that still says ``running``, no
+    live owner; ``run`` says where the next launch resumes (not submitit's log lines as an
+    error) and exits 1: the run did not complete."""
+    run, code, out = _kill_task_after_a_checkpoint(
+        tmp_path / "results", ["train.images=400", "train.checkpoint_every_images=8"], rank=0)
+    assert code == 1, out
+    ck = summary(run.run_dir)["last_checkpoint"]
+    assert re.search(rf"interrupted {run.run_id} \(.*\): the job ended without a result "
+                     rf"\(killed\?\); the next launch resumes from the last checkpoint, step "
+                     rf"{ck['step']} \({ck['images_seen']:,} images\)\n", out), out
+    assert out.endswith("1 run launched, 0 failed, 1 interrupted\n"), out
 
 
 @pytest.mark.slow
@@ -206,6 +231,32 @@ def test_force_restarts_from_scratch(tmp_path, executor="debug"):
     assert not marker.exists()
     assert summary(run.run_dir)["status"] == "finished"
     assert events(run.run_dir, "resume") == []
+
+
+def test_a_run_another_process_holds_is_left_alone_and_never_deleted(tmp_path):
+    """Whatever its summary says: a trainer holds the lock before it writes ``running`` (and
+    after ``finished``, while it shrinks ``last.pt``), so ``pending`` with a live owner is busy
+    too, and ``--force`` must not delete the folder under it."""
+    results = tmp_path / "results"
+    (run,) = [r for r in load_suite(TINY, results_root=results).runs if "swin" in r.run_id]
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(run.run_dir)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        write_summary(RunDir(run.run_dir), {"status": "pending"})
+        log: list[str] = []
+        kw = dict(only="swin", results_root=results, log=log.append)
+        with pytest.raises(RunLockedError, match=rf"^{run.run_dir}: --force would delete a run "
+                                                 rf"that pid {holder.pid} on \S+ is training"):
+            run_suite(TINY, "debug", force=True, **kw)
+        assert sorted(p.name for p in run.run_dir.iterdir()) == [".lock", "summary.json"]
+        assert run_suite(TINY, "debug", **kw) == 0
+        assert log == [f"running   {run.run_id} (pid {holder.pid} on {socket.gethostname()} "
+                       "trains it; left alone)", "0 runs launched, 0 failed"]
+        assert summary(run.run_dir) == {"status": "pending"}
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_scaling_suite_runs_the_sweep_once(tmp_path):
