@@ -14,7 +14,7 @@ from typing import Callable
 from ladabench.core.errors import ConfigError, RegistryError
 from ladabench.metrics import digits_cnn
 from ladabench.config.eval import EvalConfig
-from ladabench.metrics.inception import find_inception_weights
+from ladabench.metrics.inception import check_weights_file, find_inception_weights
 from ladabench.core.registry import Registry
 
 
@@ -28,7 +28,7 @@ class Extractor:
         logits_layer: the classifier's logits, whose softmax the Inception Score uses.
         standard: True only for the extractor published FIDs use (TF-Inception).
         weights: ``(EvalConfig, download=True) -> Path`` of the weights file (raises DataError
-            when unavailable; ``download=False``: look for a local copy only).
+            when unavailable or unreadable; ``download=False``: look for a local copy only).
         made_for: the data sets its features were trained on, when it suits those only (the
             pre-flight warns when it is used on others); empty: any images.
     """
@@ -69,8 +69,9 @@ register_extractor(
         feature_layer="2048",
         logits_layer="logits_unbiased",
         standard=True,
-        weights=lambda ecfg, download=True: find_inception_weights(ecfg.inception_weights,
-                                                                   download=download),
+        weights=lambda ecfg, download=True: check_weights_file(
+            find_inception_weights(ecfg.inception_weights, download=download),
+            "eval.inception_weights" if ecfg.inception_weights else None),
     )
 )
 register_extractor(

@@ -62,6 +62,23 @@ def missing_message(reason: str) -> str:
     )
 
 
+def check_weights_file(path: Path, key: str | None) -> Path:
+    """``path`` if it loads as a mapping of tensors (a truncated download, a file of another
+    kind, a pickle with code in it fail here: before training, not at its first evaluation).
+    ``key``: the config key named in the error (None: the caller names it)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises RuntimeError, UnpicklingError, ValueError, EOFError...
+        reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+    else:
+        if isinstance(state, dict) and state and all(isinstance(v, torch.Tensor) for v in state.values()):
+            return path
+        reason = f"a {type(state).__name__}, not a state dict of tensors"
+    raise DataError(f"{key + ': ' if key else ''}{path}: not a torch weights file ({reason}); "
+                    f"expected the torch-fidelity Inception weights {INCEPTION_FILE} (get it "
+                    f"with `{FETCH_COMMAND}`)")
+
+
 def find_inception_weights(explicit: str | os.PathLike | None = None, *, download: bool = True) -> Path:
     """Path of the Inception weights file to use.
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
@@ -88,11 +89,15 @@ def test_offline_inception_fid_without_weights_fails_before_training(tmp_path, c
     missing = tmp_path / "nowhere.pth"
     (line,) = train_fails(tmp_path, capsys, data, "--inception-weights", str(missing))
     assert f"cfg.yaml: eval.inception_weights: {missing}: file not found" in line
+    corrupt = tmp_path / "corrupt.pth"
+    corrupt.write_bytes(b"\x00" * 64)
+    (line,) = train_fails(tmp_path, capsys, data, "--inception-weights", str(corrupt))
+    assert f"cfg.yaml: eval.inception_weights: {corrupt}: not a torch weights file" in line
 
 
 def test_inception_weights_option_sets_the_config_key(tmp_path):
     weights = tmp_path / "w.pth"
-    weights.write_bytes(b"not checked here")
+    torch.save({"w": torch.ones(1)}, weights)
     data = tiny_overrides()
     data["eval"] = {"metrics": ["fid"], "n_real": 500, "final_n_real": 500}
     path = write_config(tmp_path, data)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 
 import pytest
+import torch
 
 from ladabench.metrics.cache import CACHE_ENV, cache_dir, content_key, real_stats_cache_name
 from ladabench.metrics.evaluation import EvalContext
@@ -50,11 +52,11 @@ def _key(make_cfg, weights) -> str:
 
 def test_changing_the_weights_file_changes_the_key(make_cfg, tmp_path):
     weights = tmp_path / "inception.pth"
-    weights.write_bytes(b"weights v1")
+    torch.save({"w": torch.ones(2)}, weights)
     first = _key(make_cfg, weights)
     copy = tmp_path / "elsewhere.pth"
-    copy.write_bytes(b"weights v1")
+    shutil.copy(weights, copy)
     assert _key(make_cfg, copy) == first  # the content decides, not the path
-    weights.write_bytes(b"weights v2")
+    torch.save({"w": torch.zeros(2)}, weights)
     os.utime(weights, ns=(1, 1))  # a new mtime even on coarse clocks (hashes are memoised on it)
     assert _key(make_cfg, weights) != first

@@ -6,10 +6,12 @@ from __future__ import annotations
 import socket
 
 import pytest
+import torch
 
 from ladabench.core.errors import DataError
 from ladabench.metrics import evaluate
 from ladabench.metrics.cache import CACHE_ENV
+from ladabench.metrics.extractors import get_extractor
 from ladabench.metrics.inception import INCEPTION_FILE, find_inception_weights
 
 
@@ -78,3 +80,25 @@ def test_missing_explicit_file_names_the_key(offline):
         f"eval.inception_weights: {offline}/nope.pth: file not found; expected the torch-fidelity "
         f"Inception weights {INCEPTION_FILE} (get it with `ladabench fetch --inception`)"
     )
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"PK\x03\x04 truncated download", "not a torch weights file (RuntimeError: "),
+    (None, "not a torch weights file (a list, not a state dict of tensors)"),
+])
+def test_a_weights_file_that_does_not_load_is_one_clear_error(offline, make_cfg, content, reason):
+    """Found or given, the file must load as a state dict (torch-fidelity would fail only at the
+    run's first evaluation, with a traceback)."""
+    bad = offline / "bad.pth"
+    if content is None:
+        torch.save([torch.ones(2)], bad)
+    else:
+        bad.write_bytes(content)
+    ext = get_extractor("inception-v3-compat")
+    with pytest.raises(DataError) as err:
+        ext.weights(make_cfg(extractor="inception-v3-compat", inception_weights=str(bad)).eval)
+    assert str(err.value).startswith(f"eval.inception_weights: {bad}: {reason}")
+    assert "\n" not in str(err.value)
+    good = offline / "good.pth"
+    torch.save({"Conv2d_1a_3x3.conv.weight": torch.ones(2)}, good)
+    assert ext.weights(make_cfg(extractor="inception-v3-compat", inception_weights=str(good)).eval) == good
