@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,23 @@ def effective_status(rd: RunDir, status: str) -> str:
     return "interrupted" if status == "running" and lock_owner(rd) is None else status
 
 
+#: how long a trainer retries the lock: a ``lock_owner`` probe holds it for microseconds
+PROBE_GRACE_S = 0.5
+
+
+def _lock_exclusive(f: Any) -> bool:
+    """Take the exclusive lock of ``f``, waiting out probes; False when a trainer holds it."""
+    deadline = time.monotonic() + PROBE_GRACE_S
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+
 class RunLockedError(LadabenchError):
     """Another live process trains in this run directory."""
 
@@ -142,7 +160,7 @@ def lock_owner(rd: RunDir) -> dict[str, Any] | None:
     process that ends, however it ends."""
     if not rd.lock.exists():
         return None
-    with open(rd.lock, "a+", encoding="utf-8") as f:
+    with open(rd.lock, encoding="utf-8") as f:  # read-only: status works on a read-only tree
         try:
             fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -168,9 +186,7 @@ class RunLock:
     def __enter__(self) -> "RunLock":
         self.rd.path.mkdir(parents=True, exist_ok=True)
         f = open(self.rd.lock, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock_exclusive(f):
             f.close()
             raise RunLockedError(f"{self.rd.path}: another process trains in this run directory "
                                  f"({_describe(_read_owner(self.rd))}); wait for it or stop it "

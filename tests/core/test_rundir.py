@@ -22,6 +22,15 @@ HOLD = textwrap.dedent("""
 """)
 
 
+PROBE = textwrap.dedent("""
+    import fcntl, sys, time
+    with open(sys.argv[1]) as f:
+        fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)  # what lock_owner does, held longer
+        print("probing", flush=True)
+        time.sleep(0.2)
+""")
+
+
 @pytest.fixture
 def holder(tmp_path):
     """A real second process holding the run directory's lock (killed at the end)."""
@@ -39,6 +48,17 @@ def test_a_second_trainer_is_refused_naming_the_owner(tmp_path, holder):
                                              rf"\(pid {holder.pid} on "):
         RunLock(rd).__enter__()
     assert lock_owner(rd)["pid"] == holder.pid
+
+
+def test_a_trainer_starting_during_a_status_probe_waits_it_out(tmp_path):
+    rd = RunDir(tmp_path)
+    rd.lock.write_text("")
+    probe = subprocess.Popen([sys.executable, "-c", PROBE, str(rd.lock)], stdout=subprocess.PIPE,
+                             text=True)
+    assert probe.stdout.readline().strip() == "probing"
+    with RunLock(rd):  # refused at once before: the probe's shared lock looked like a trainer
+        assert lock_owner(rd)["pid"] != probe.pid
+    probe.wait()
 
 
 def test_the_lock_of_a_killed_process_is_taken_over(tmp_path, holder):
