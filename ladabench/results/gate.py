@@ -116,9 +116,9 @@ def _metric_rows(name: str, ref: RunRef, runs: list[dict], base: Baseline) -> li
 def _throughput_row(name: str, ref: RunRef, runs: list[dict], base: Baseline,
                     reference: Reference) -> Row:
     measured = [r["img_per_s"] for r in runs]
-    if not all(isinstance(v, (int, float)) and v > 0 for v in measured):
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in measured):
         return Row(name, "img_per_s", ref.img_per_s, None, "", CANNOT_COMPARE,
-                   "img_per_s missing in a run's summary.json")
+                   "img_per_s missing or not a finite positive number in a run's summary.json")
     current = statistics.fmean(measured)
     ratio = (current / reference.per_s) / (ref.img_per_s / base.reference.per_s)
     ok = ratio >= base.throughput.min_ratio

@@ -232,7 +232,11 @@ def test_results_without_protocol_or_throughput_cannot_be_compared(tmp_path, bas
     rows, code = gate.check_results(now, baseline, reference=lambda d: ref(50.0))
     assert code == gate.CANNOT_COMPARE
     assert [r.note for r in rows if r.quantity == "img_per_s"] == [
-        "img_per_s missing in a run's summary.json"]
+        "img_per_s missing or not a finite positive number in a run's summary.json"]
+    first["img_per_s"] = float("inf")  # json writes Infinity, json reads it back
+    runs[0].write_text(json.dumps(first))
+    rows, code = gate.check_results(now, baseline, reference=lambda d: ref(50.0))
+    assert code == gate.CANNOT_COMPARE
 
 
 def test_cli_exit_codes_and_table(tmp_path, baseline, monkeypatch, capsys):
