@@ -78,11 +78,17 @@ def results_status(results_root: str | Path, suite_name: str | None = None) -> s
     return "\n\n".join(blocks) or f"no results under {root}/"
 
 
-def show_status(target: str | None, results_root: str | Path | None = None) -> str:
-    """``target`` is a suite YAML file (all its runs), a suite name under the results root, a
-    suite folder's path (``results/NAME``, as ``run`` prints it), or None (every suite there)."""
+def show_status(target: str | None, results_root: str | Path | None = None,
+                allow_plugins: tuple[str | Path, ...] = ()) -> str:
+    """``target`` is a suite YAML file (all its runs; ``allow_plugins`` as for ``run``, none is
+    imported), a suite name under the results root, a suite folder's path (``results/NAME``, as
+    ``run`` prints it), one run directory (``train --out``), or None (every suite there)."""
     if target is not None and target.endswith((".yaml", ".yml")):
-        return suite_status(load_suite(target, results_root=results_root, run_plugins=False))
+        return suite_status(load_suite(target, results_root=results_root, run_plugins=False,
+                                       allow_plugins=allow_plugins))
+    if target is not None and RunDir(Path(target)).summary.exists():
+        folder = Path(target)
+        return f"run {folder}/\n{format_table([run_row(folder.name, folder)])}"
     root = Path(results_root or "results")
     if target is not None and not (root / target).is_dir() and Path(target).is_dir():
         folder = Path(target)

@@ -44,6 +44,8 @@ MALFORMED = {
         "grid: {model.g_attention: [linformer]}\n", [],
         ["grid.model.g_attention:", "64 tokens", "k must be an integer with 1 <= k < seq_len=64"]),
     "suite name that walks up": ("name: ..\nbase: digits\n", [], ["name: expected a folder name"]),
+    "run name in overrides": ("base: digits\noverrides: {name: mine}\n", [],
+                              ["overrides.name: set by the suite itself"]),
     "alias bomb": ("base: digits\n" + ALIAS_BOMB, [], ["refused: more than 100,000 values"]),
     "unknown attention option": (
         "base: digits\noverrides: {model: {attention_options: {lada: {k: 4}}}}\n", [],
@@ -331,6 +333,9 @@ def test_status_shows_every_run_of_a_suite(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[2].split()[:2] == [suite.runs[0].run_id, "interrupted"]
     assert main(["status", str(tmp_path / "r" / "s")]) == 0  # the folder's path, as run prints it
     assert capsys.readouterr().out.splitlines()[2].split()[:2] == [suite.runs[0].run_id, "interrupted"]
+    assert main(["status", str(suite.runs[0].run_dir)]) == 0  # one run directory (train --out)
+    assert capsys.readouterr().out.splitlines()[2].split()[:3] == [
+        suite.runs[0].run_dir.name, "interrupted", "256"]
 
 
 def test_dry_run_prints_runs_and_slurm_parameters_and_writes_nothing(tmp_path):
@@ -411,6 +416,9 @@ def test_plugin_files_outside_the_suite_folder_need_to_be_allowed(tmp_path):
         load_suite(path, run_plugins=False)
     suite = load_suite(path, run_plugins=False, allow_plugins=(elsewhere,))
     assert suite.plugins == (str(elsewhere.resolve()),) and suite.unchecked
+    assert main(["status", str(path), "--results", str(tmp_path / "r")]) == 2  # as run: refused
+    assert main(["status", str(path), "--results", str(tmp_path / "r"), "--allow-plugin",
+                 str(elsewhere)]) == 0  # ... unless allowed, and never run (it would exit)
 
 
 def test_set_resources_applies_to_both_kinds_of_suite(tmp_path):
