@@ -38,6 +38,10 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
+#: run-config keys the expansion sets itself (the run's name from the grid point, the suite's)
+SUITE_KEYS = ("name", "suite")
+
+
 def check_key_path(path: str) -> str | None:
     """None if ``path`` names a RunConfig field (free-form mappings accept any tail), else what
     is wrong, with a did-you-mean."""
@@ -46,7 +50,7 @@ def check_key_path(path: str) -> str | None:
         fields = getattr(current, "model_fields", None)
         if fields is None:
             return None
-        if part in ("name", "suite") and current is RunConfig:
+        if part in SUITE_KEYS and current is RunConfig:
             return "set by the suite itself; not a grid or override key"
         if part not in fields:
             close = difflib.get_close_matches(part, list(fields), n=1)

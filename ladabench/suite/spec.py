@@ -25,7 +25,7 @@ from ladabench.core.schema import StrictModel, load_yaml, validation_problems
 from ladabench.suite.bases import BASES, REQUIRED, SCALING_SMOKE, SMOKE, SMOKE_RESOURCES, get_base
 from ladabench.suite.checks import check_run, check_scaling
 from ladabench.suite.grid import (
-    Locator, check_key_path, get_path, grid_points, merge, run_name, set_path,
+    SUITE_KEYS, Locator, check_key_path, get_path, grid_points, merge, run_name, set_path,
 )
 
 
@@ -163,6 +163,14 @@ def _check_sets(flat_sets: dict[str, Any], grid: dict, problems: list[Problem]) 
             if key == gkey or key.startswith(gkey + ".") or gkey.startswith(key + "."):
                 problems.append(Problem("", f"--set {key}",
                                         f"overlaps the grid key {gkey!r} (use --only to pick runs)"))
+
+
+def _check_override_keys(spec: SuiteSpec, source: str, problems: list[Problem]) -> None:
+    """The top-level keys of ``overrides`` that the expansion sets itself (``name``, ``suite``):
+    their values would be dropped (deeper keys are validated with each run's config)."""
+    for key in SUITE_KEYS:
+        if key in spec.overrides:
+            problems.append(Problem(source, f"overrides.{key}", check_key_path(key)))
 
 
 def _build_runs(spec: SuiteSpec, name: str, source: str, base: dict, grid: dict, flat_sets: dict,
@@ -342,6 +350,7 @@ def load_suite(path: str | Path, *, sets: list[str] | tuple[str, ...] = (), smok
         _check_scaling_device(spec, scaling, source, problems)
     else:
         _check_sets(flat_sets, grid, problems)
+        _check_override_keys(spec, source, problems)
         runs = _build_runs(spec, name, source, base, grid, flat_sets, smoke, results_dir, problems,
                            check_names)
         _check_unique(runs, source, problems)
