@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from pathlib import Path
 
 from ladabench.cli.commands import COMMAND_MODULES
 from ladabench.core.errors import LadabenchError
@@ -21,6 +23,18 @@ def version_text() -> str:
     except PackageNotFoundError:
         installed = "(not installed: run from a source tree)"
     return f"ladabench {installed} (Python {sys.version.split()[0]})"
+
+
+PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+_library_format = warnings.formatwarning
+
+
+def one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """ladabench's own warnings as one line (they name file and key already; Python's format
+    adds the warning call's source line under it); other libraries' keep Python's format."""
+    if str(filename).startswith(PACKAGE_DIR):
+        return f"ladabench: warning: {message}\n"
+    return _library_format(message, category, filename, lineno, line)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = one_line_warning
     try:
         return int(args._run(args) or 0)
     except LadabenchError as e:

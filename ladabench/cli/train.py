@@ -84,9 +84,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(summary: dict, out: Path) -> None:
+    """``finished: DIR (step S, N images, T s, P processes): fid …`` (the final scores and the
+    checkpoint they scored, when there are any)."""
+    from ladabench.launch.status import metric_text
+
+    world = summary.get("world_size", 1)
+    scores = metric_text(summary, "final")
     print(f"{summary['status']}: {out} (step {summary['step']}, "
           f"{summary['images_seen']} images, {summary['wall_time_s']:.0f} s, "
-          f"{summary.get('world_size', 1)} process(es))")
+          f"{world} process{'' if world == 1 else 'es'})" + (f": {scores}" if scores else ""))
 
 
 def _launch(args: argparse.Namespace, out: Path) -> int:

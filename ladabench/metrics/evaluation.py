@@ -68,7 +68,7 @@ class EvalContext:
         if real.n < self.n_real:
             warnings.warn(f"n_real {self.n_real} capped at the {real.n} images of the "
                           f"{self.real_data_cfg.split} split of {self.real_data_cfg.name!r} (stamped "
-                          f"n_real {real.n}, n_real_requested {self.n_real})", stacklevel=2)
+                          f"n_real {real.n}, n_real_requested {self.n_real})")
         return real
 
     @functools.cached_property

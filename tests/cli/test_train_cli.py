@@ -68,12 +68,29 @@ def test_tf32_on_cpu_is_an_impossible_combination(tmp_path, capsys):
 
 
 def test_a_tiny_run_through_the_cli(tmp_path, capsys):
-    cfg = _config(tmp_path, tiny_overrides(images=8 * 4, log_every_images=16))
+    data = tiny_overrides(images=8 * 4, log_every_images=16)
+    data["eval"] = {"metrics": ["fid"], "extractor": "digits-cnn", "final_n_gen": 50,
+                    "final_n_real": 50, "every_images": 0}
+    cfg = _config(tmp_path, data)
     out = tmp_path / "run"
     assert main(["train", cfg, "--out", str(out), "--quiet", "--device", "cpu"]) == 0
-    assert capsys.readouterr().out.startswith(f"finished: {out} (step 4, 32 images")
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"finished: {out} (step 4, 32 images")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["images_seen"] == 32
+    fid = summary["final"]["fid"]
+    assert f"1 process): fid {fid['value']:.4g}" in printed  # the scores, and what they scored
+    assert printed.rstrip().endswith(f"· {fid['checkpoint']} at {fid['images_seen']:,} images")
+
+
+def test_ladabench_warnings_print_as_one_line():
+    from ladabench.cli.main import PACKAGE_DIR, one_line_warning
+
+    ours = one_line_warning(UserWarning("n_real capped"), UserWarning,
+                            f"{PACKAGE_DIR}/metrics/evaluation.py", 70, "warnings.warn(...)")
+    assert ours == "ladabench: warning: n_real capped\n"
+    theirs = one_line_warning(UserWarning("x"), UserWarning, "/opt/lib/foo.py", 3, "foo()")
+    assert theirs.startswith("/opt/lib/foo.py:3: UserWarning: x\n")  # other libraries: as Python
 
 
 def test_out_in_a_system_folder_is_refused(tmp_path, capsys):
@@ -140,7 +157,7 @@ def test_nproc_trains_one_run_as_two_processes(tmp_path):
          "--allow-plugin", str(PLUGIN)],
         capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count("finished:") == 1 and "2 process(es)" in done.stdout
+    assert done.stdout.count("finished:") == 1 and "2 processes)" in done.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["world_size"] == 2
     provenance = json.loads((out / "provenance.json").read_text())
