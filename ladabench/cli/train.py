@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-plugin", dest="allow_plugins", action="append", default=[],
                         metavar="PATH", help="run this plugin file although it lies outside the "
                                              "config file's folder (repeatable)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar (batch jobs)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars (training, decoding a folder data set): batch jobs")
     parser.add_argument("--nproc", type=int, default=1, metavar="N",
                         help="train as N local processes, data parallel (gloo on a CPU, NCCL "
                              "with one GPU each); train.batch_size stays the global batch")

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
-from tqdm import tqdm
 
 from ladabench.core.cache import cache_dir
 from ladabench.core.errors import DataError
 from ladabench.core.io import append_jsonl, read_jsonl, write_json
+from ladabench.core.progress import progress_bar
 
 #: sub-folder of the cache folder holding decoded data sets
 DECODED_SUBDIR = "decoded"
@@ -95,8 +95,8 @@ def _build(entry: Path, paths: list[str], decode: Decode, shape: tuple[int, ...]
     offset = np.load(partial, mmap_mode="r").offset  # bytes of the .npy header
     tasks = [Task(str(partial), offset, shape[1:], decode, paths[a:b], a)
              for a, b in _todo_ranges(done, chunk)]
-    with tqdm(total=shape[0], initial=int(done.sum()), desc=desc, unit="img", unit_scale=True,
-              dynamic_ncols=True) as bar:
+    with progress_bar(total=shape[0], initial=int(done.sum()), desc=desc, unit="img",
+                      unit_scale=True, dynamic_ncols=True) as bar:
         for start, stop, error in _run(tasks, workers):
             if error is not None:
                 raise DataError(error)

@@ -26,6 +26,7 @@ import torch
 from ladabench.config import RunConfig, prepare_run_dir
 from ladabench.core.errors import LadabenchError
 from ladabench.core.io import DiskFullError
+from ladabench.core.progress import quiet_bars
 from ladabench.core.rundir import (
     FINISHED, RunDir, RunLock, check_run_folder, new_summary, read_summary, write_provenance,
     write_summary,
@@ -205,6 +206,7 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     Any exception during training is recorded (status ``failed``, with the step reached) and
     re-raised; a full disk as one DiskFullError line that says which checkpoint is kept.
 
+    ``quiet``: no progress bars while it runs (also the decoding of a folder data set).
     Launched as one of several processes (``ladabench.train.distributed``: the launcher's
     RANK, WORLD_SIZE, ... variables) it trains its share of the run; rank 0 holds the lock and
     writes the run directory, and every rank returns the summary rank 0 wrote.
@@ -214,6 +216,7 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
     check_trackers(cfg.train)
     validate_model_config(cfg.model)
     with process_group(cfg.train.device) as (dist, device), ExitStack() as stack:
+        stack.enter_context(quiet_bars(quiet))
         check_device_options(cfg.train, device)
         rd, summary, lock, go = _start(cfg, Path(run_dir), dist, stack)
         if go != "train":

@@ -83,6 +83,25 @@ def test_a_tiny_run_through_the_cli(tmp_path, capsys):
     assert printed.rstrip().endswith(f"· {fid['checkpoint']} at {fid['images_seen']:,} images")
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_quiet_silences_every_progress_bar(tmp_path, capsys, monkeypatch, quiet):
+    """With --quiet no bar is drawn: neither training's nor the one-time decoding of a folder
+    data set; without it both are."""
+    from PIL import Image
+
+    monkeypatch.setenv("LADABENCH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "photos").mkdir()
+    for i in range(16):
+        Image.new("RGB", (40, 40), (i * 15, 0, 0)).save(tmp_path / "photos" / f"{i}.png")
+    data = tiny_overrides(images=16)
+    data["data"] = {"name": "folder", "root": str(tmp_path / "photos")}
+    out = tmp_path / "run"
+    assert main(["train", _config(tmp_path, data), "--out", str(out), "--device", "cpu",
+                 *(["--quiet"] if quiet else [])]) == 0
+    err = capsys.readouterr().err
+    assert ("decoding" in err, "img/s" in err) == (not quiet, not quiet)
+
+
 def test_ladabench_warnings_print_as_one_line():
     from ladabench.cli.main import PACKAGE_DIR, one_line_warning
 
