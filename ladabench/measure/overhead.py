@@ -19,9 +19,9 @@ import torch_fidelity
 from torch import nn
 
 from ladabench.config import RunConfig
+from ladabench.metrics import fidelity_adapters
 from ladabench.metrics.cache import fidelity_cache_dir
 from ladabench.metrics.evaluation import EvalContext, evaluate
-from ladabench.metrics import fidelity_adapters
 from ladabench.metrics.fidelity import UInt8Images, fidelity_kwargs
 
 
