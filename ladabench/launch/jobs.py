@@ -28,7 +28,7 @@ import submitit
 from ladabench.config import RunConfig
 from ladabench.core.errors import ConfigError
 from ladabench.core.io import append_jsonl
-from ladabench.core.rundir import RunDir, read_summary, run_status
+from ladabench.core.rundir import RunDir, RunLockedError, read_summary, run_status
 from ladabench.suite.plugins import load_plugin
 
 #: what a scaling sweep writes into ``results/<suite>/`` (its presence means finished)
@@ -65,6 +65,10 @@ def export_distributed_env(world_size: int) -> dict[str, str]:
                           f"this job has {env.world_size}", key="resources")
     env.export(set_cuda_visible_devices=False, overwrite=True)
     return {key: os.environ[key] for key in DISTRIBUTED_ENV}
+
+
+#: a job's result when another process holds the run (two launches of one suite at once)
+BUSY = "busy"
 
 
 class RunJob(submitit.helpers.Checkpointable):
@@ -105,6 +109,8 @@ class RunJob(submitit.helpers.Checkpointable):
             # the other runs use, and their CPU time counts against this run's time budget
             with threadpool_limits(self.threads):
                 summary = train_run(cfg, Path(self.run_dir), quiet=True, should_stop=stop.is_set)
+        except RunLockedError as e:  # another launch took the run between its plan and now
+            return {"status": BUSY, "error": str(e)}
         finally:
             if in_main:
                 signal.signal(signal.SIGUSR2, previous)
@@ -144,15 +150,18 @@ def scaling_status(out_dir: Path) -> str:
 
 
 def job_outcome(job: Any, run_dir: Path | None = None) -> str:
-    """The run's final status, or ``failed: <one line> (log <file>)`` when a task raised, or
+    """The run's final status, ``busy: <owner>`` when another process trained it, or
+    ``failed: <one line> (log <file>)`` when a task raised, or
     ``interrupted: <where it resumes>`` when the job died without a word (SIGKILL, the OOM
     killer: its summary still says ``running`` and no process holds the run). A job of several
     tasks (a data-parallel run) has one result per task; task 0's is the run's."""
     try:
-        return str(job.results()[0].get("status"))
+        result = job.results()[0]
     except Exception as e:  # a job's exception is reported per run, the others go on
         killed = run_dir is not None and run_status(RunDir(Path(run_dir))) == "interrupted"
         return killed_text(RunDir(Path(run_dir))) if killed else failure_text(e, job, run_dir)
+    status = str(result.get("status"))
+    return f"{BUSY}: {result.get('error')}" if status == BUSY else status
 
 
 def killed_text(rd: RunDir) -> str:

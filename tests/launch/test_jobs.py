@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from ladabench.launch import RunJob, make_executor
@@ -64,3 +66,25 @@ def test_the_launcher_reads_task_0s_result():
     returned (e.g. a stale status from before a requeue)."""
     assert job_outcome(_Tasks({"status": "finished"}, {"status": "interrupted"})) == "finished"
     assert job_outcome(_Tasks({"status": "diverged"})) == "diverged"
+
+
+def test_a_run_another_launch_took_meanwhile_is_busy_not_failed(tmp_path):
+    """Two launches of one suite at the same moment both plan to start a run; the job that finds
+    the other's trainer holding it reports ``busy`` with the owner (it was ``failed``, exit 1)."""
+    suite = load_suite(TINY, results_root=tmp_path)
+    run = suite.runs[0]
+    hold = ("import sys, time; from pathlib import Path; from ladabench.core.rundir import "
+            "RunDir, RunLock; lock = RunLock(RunDir(Path(sys.argv[1]))).__enter__(); "
+            "print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run.run_dir)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins, threads=1)()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result["status"] == "busy"
+    assert job_outcome(_Tasks(result)) == (
+        f"busy: {run.run_dir}: another process trains in this run directory (pid {holder.pid} "
+        f"on {socket.gethostname()}); wait for it or stop it first")
