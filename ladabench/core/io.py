@@ -126,14 +126,17 @@ def write_yaml(path: str | os.PathLike, obj: Any) -> None:
 
 def torch_save(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` through a temp file + rename (a crash leaves the previous file intact). A
-    full disk is a DiskFullError (torch's zip writer reports it as a RuntimeError)."""
+    full disk or quota is a DiskFullError (torch's zip writer reports it as a RuntimeError, the
+    write's OSError as its context when it can)."""
     import torch
 
     with atomic_open(path, "wb") as f:
         try:
             torch.save(obj, f)
-        except RuntimeError:
-            if free_bytes(Path(path).parent) == 0:
+        except RuntimeError as e:
+            write_error = e.__context__
+            quota = isinstance(write_error, OSError) and write_error.errno in _FULL
+            if quota or free_bytes(Path(path).parent) == 0:
                 raise disk_full(path) from None
             raise
 

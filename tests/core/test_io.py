@@ -1,3 +1,4 @@
+import contextlib
 import errno
 import json
 import sys
@@ -90,6 +91,31 @@ def test_a_full_disk_is_one_clear_error_and_the_old_file_survives(tmp_path, monk
 def test_an_append_to_a_full_disk_is_one_clear_error():
     with pytest.raises(io.DiskFullError, match="no space left on .* writing /dev/full"):
         io.append_jsonl("/dev/full", {"step": 1})
+
+
+def test_torch_save_over_quota_is_one_line_though_the_disk_has_room(tmp_path, monkeypatch):
+    """A quota (EDQUOT) leaves free space on the disk: torch's zip writer still fails with a
+    RuntimeError, whose context is the write's OSError."""
+    path = tmp_path / "ck.pt"
+    io.torch_save(torch.zeros(10), path)
+    real_open = io.atomic_open
+
+    class OverQuota:
+        def write(self, data):
+            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+
+        def flush(self):
+            pass
+
+    @contextlib.contextmanager
+    def over_quota(target, mode):
+        with real_open(target, mode):
+            yield OverQuota()
+
+    monkeypatch.setattr(io, "atomic_open", over_quota)
+    with pytest.raises(io.DiskFullError, match=rf"^no space left on /\S* writing {path}$"):
+        io.torch_save(torch.zeros(2**16), path)
+    assert torch.load(path).numel() == 10
 
 
 def test_torch_save_on_a_really_full_disk_is_one_line_and_keeps_the_old_file(tmp_path):
