@@ -100,9 +100,14 @@ def test_torch_save_over_quota_is_one_line_though_the_disk_has_room(tmp_path, mo
     io.torch_save(torch.zeros(10), path)
     real_open = io.atomic_open
 
-    class OverQuota:
+    class OverQuota:  # the quota runs out after the zip header (torch raises the OSError
+        written = 0     # itself when the very first write fails)
+
         def write(self, data):
-            raise OSError(errno.EDQUOT, "Disk quota exceeded")
+            self.written += len(data)
+            if self.written > 1000:
+                raise OSError(errno.EDQUOT, "Disk quota exceeded")
+            return len(data)
 
         def flush(self):
             pass
