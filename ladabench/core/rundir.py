@@ -82,10 +82,12 @@ class RunDir:
     samples = _file("samples")
 
 
-def new_summary(run_id: str, suite: str | None, config_hash: str) -> dict[str, Any]:
-    """A summary with every contract key, status ``pending``."""
+def new_summary(run_id: str, suite: str | None, config_hash: str,
+                world_size: int = 1) -> dict[str, Any]:
+    """A summary with every contract key, status ``pending``; ``world_size``: the processes it
+    is launched as (each session records its own)."""
     return {
-        "status": "pending", "run_id": run_id, "suite": suite,
+        "status": "pending", "run_id": run_id, "suite": suite, "world_size": world_size,
         "config_hash": config_hash, "step": 0, "images_seen": 0, "wall_time_s": 0.0,
         "train_seconds": 0.0, "train_cpu_seconds": 0.0, "stopped_by": None,
         "params": None, "macs": None, "cost_convention": None, "train_macs_total": 0, "img_per_s": None,

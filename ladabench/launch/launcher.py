@@ -36,9 +36,10 @@ def print_line(line: str) -> None:
     print(line, flush=True)
 
 
-def _prepare(planned: list[Planned]) -> list[Run]:
+def _prepare(planned: list[Planned], world_size: int) -> list[Run]:
     """Write each run's ``config.yaml`` (or check the one there holds the same experiment) and a
-    ``pending`` summary, so ``status`` shows queued runs; ``restart`` deletes the folder first."""
+    ``pending`` summary of ``world_size`` processes, so ``status`` shows queued runs (also
+    without the suite file); ``restart`` deletes the folder first."""
     todo = []
     for p in planned:
         if p.action in ("skip", "busy"):
@@ -48,7 +49,7 @@ def _prepare(planned: list[Planned]) -> list[Run]:
         rd = prepare_run_dir(p.run.config, p.run.run_dir)
         if not rd.summary.exists():
             cfg = p.run.config
-            write_summary(rd, new_summary(cfg.run_id(), cfg.suite, cfg.config_hash()))
+            write_summary(rd, new_summary(cfg.run_id(), cfg.suite, cfg.config_hash(), world_size))
         todo.append(p.run)
     return todo
 
@@ -278,7 +279,7 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
             owner = lock_owner(RunDir(p.run.run_dir)) or {}
             log(f"running   {p.run.run_id} (pid {owner.get('pid', '?')} on "
                 f"{owner.get('host', '?')} trains it; left alone)")
-    todo = _prepare(planned)
+    todo = _prepare(planned, suite.resources.world_size)
     if not todo:
         return {}
     ex = make_executor(executor, suite, prof)

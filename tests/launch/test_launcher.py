@@ -18,6 +18,7 @@ import pytest
 from ladabench.core.io import read_jsonl
 from ladabench.core.rundir import RunDir, RunLockedError, write_summary
 from ladabench.launch import RunJob, run_suite
+from ladabench.launch.status import show_status
 from ladabench.suite import load_suite
 from core.test_rundir import HOLD
 from waiting import wait_for
@@ -372,3 +373,6 @@ def test_slurm_jobs_carry_the_world_size_and_cap_threads_per_process(tmp_path, m
     assert run_suite(TINY, "slurm", sets=sets, results_root=tmp_path, wait=False,
                      log=lambda s: None) == 0
     assert submitted == expected
+    # queued: `status` of the results folder (no suite file) shows the planned processes
+    rows = show_status(str(tmp_path / load_suite(TINY).name)).splitlines()[2:]
+    assert [row.split()[1:4] for row in rows] == [["pending", "0/8", str(expected[0][0])]] * 2
