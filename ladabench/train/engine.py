@@ -28,8 +28,8 @@ from ladabench.core.errors import LadabenchError
 from ladabench.core.io import DiskFullError
 from ladabench.core.progress import quiet_bars
 from ladabench.core.rundir import (
-    FINISHED, RunDir, RunLock, check_run_folder, new_summary, read_summary, write_provenance,
-    write_summary,
+    FINISHED, RunDir, RunLock, RunLockedError, check_run_folder, new_summary, read_summary,
+    write_provenance, write_summary,
 )
 from ladabench.train.distributed import DistContext, process_group
 from ladabench.train.final import evaluate_generator, final_scores
@@ -178,8 +178,9 @@ def _provenance(device: torch.device, cfg: RunConfig, dist: DistContext) -> dict
 def _start(cfg: RunConfig, run_dir: Path, dist: DistContext,
            stack: ExitStack) -> tuple[RunDir, dict, RunLock | None, str]:
     """Rank 0 takes the run directory (lock, config, summary) and tells the other ranks
-    whether to train (``"train"``), or that the run is complete or could not start (another
-    trainer holds it, another config is in it: the error is rank 0's to report)."""
+    whether to train (``"train"``), that the run is complete, that another trainer holds it
+    (``"busy"``), or that it could not start (e.g. another config is in it: the error is rank
+    0's to report)."""
     try:
         if dist.is_main:
             check_run_folder(run_dir)
@@ -187,6 +188,9 @@ def _start(cfg: RunConfig, run_dir: Path, dist: DistContext,
         rd = prepare_run_dir(cfg, run_dir) if dist.is_main else RunDir(run_dir)
         summary = (read_summary(rd) or new_summary(cfg.run_id(), cfg.suite, cfg.config_hash())
                    if dist.is_main else {})
+    except RunLockedError:  # the other ranks report it as such too (a job then reads busy)
+        dist.broadcast("busy")
+        raise
     except BaseException:
         dist.broadcast("failed")
         raise
@@ -220,6 +224,9 @@ def run(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
         check_device_options(cfg.train, device)
         rd, summary, lock, go = _start(cfg, Path(run_dir), dist, stack)
         if go != "train":
+            if go == "busy":
+                raise RunLockedError(f"{run_dir}: rank 0 found another process training in "
+                                     "this run directory")
             if go == "failed":
                 raise LadabenchError(f"{run_dir}: rank 0 could not start the run (its error "
                                      "says why)")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ladabench.launch import RunJob, make_executor
 from ladabench.launch.jobs import DISTRIBUTED_ENV, export_distributed_env, job_outcome
 from ladabench.suite import load_suite
@@ -68,10 +70,12 @@ def test_the_launcher_reads_task_0s_result():
     assert job_outcome(_Tasks({"status": "diverged"})) == "diverged"
 
 
-def test_a_run_another_launch_took_meanwhile_is_busy_not_failed(tmp_path):
+@pytest.mark.parametrize("tasks", [1, 2])
+def test_a_run_another_launch_took_meanwhile_is_busy_not_failed(tmp_path, tasks):
     """Two launches of one suite at the same moment both plan to start a run; the job that finds
-    the other's trainer holding it reports ``busy`` with the owner (it was ``failed``, exit 1)."""
-    suite = load_suite(TINY, results_root=tmp_path)
+    the other's trainer holding it reports ``busy`` with the owner (it was ``failed``, exit 1),
+    also from a data-parallel job, whose other ranks hear it from rank 0."""
+    suite = load_suite(TINY, results_root=tmp_path, sets=[f"resources.tasks_per_node={tasks}"])
     run = suite.runs[0]
     hold = ("import sys, time; from pathlib import Path; from ladabench.core.rundir import "
             "RunDir, RunLock; lock = RunLock(RunDir(Path(sys.argv[1]))).__enter__(); "
@@ -80,11 +84,12 @@ def test_a_run_another_launch_took_meanwhile_is_busy_not_failed(tmp_path):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = RunJob(str(run.run_dir), run.config.to_dict(), suite.plugins, threads=1)()
+        job = make_executor("local", suite, None).submit(RunJob(
+            str(run.run_dir), run.config.to_dict(), suite.plugins, threads=1, world_size=tasks))
+        outcome = job_outcome(job, run.run_dir)
     finally:
         holder.kill()
         holder.wait()
-    assert result["status"] == "busy"
-    assert job_outcome(_Tasks(result)) == (
+    assert outcome == (
         f"busy: {run.run_dir}: another process trains in this run directory (pid {holder.pid} "
         f"on {socket.gethostname()}); wait for it or stop it first")
