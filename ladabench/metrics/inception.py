@@ -69,9 +69,10 @@ def check_weights_file(path: Path, key: str | None) -> Path:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises RuntimeError, UnpicklingError, ValueError, EOFError...
-        reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+        reason = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
     else:
-        if isinstance(state, dict) and state and all(isinstance(v, torch.Tensor) for v in state.values()):
+        tensors = isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+        if tensors and state:
             return path
         reason = f"a {type(state).__name__}, not a state dict of tensors"
     raise DataError(f"{key + ': ' if key else ''}{path}: not a torch weights file ({reason}); "
