@@ -20,7 +20,7 @@ from ladabench.config.data import DataConfig
 from ladabench.config.eval import EvalConfig
 from ladabench.config.model import ModelConfig
 from ladabench.config.train import TrainConfig
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, first_line
 from ladabench.core.io import write_yaml
 from ladabench.core.rundir import SAFE_NAME, RunDir
 from ladabench.core.schema import YAMLLimitError, StrictModel, load_yaml, parse_model, parse_yaml
@@ -91,7 +91,7 @@ def apply_overrides(data: dict, overrides: list[str], source: str = "--set") -> 
         try:
             node[keys[-1]] = parse_value(value)
         except (yaml.YAMLError, YAMLLimitError) as e:
-            raise ConfigError(f"not a YAML value ({str(e).splitlines()[0]})",
+            raise ConfigError(f"not a YAML value ({first_line(e)})",
                               key=path.strip(), source=source) from None
     return out
 

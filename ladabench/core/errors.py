@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message ("" when it has none): one-line errors quote the
+    libraries' (torch's and YAML's explanations run for many lines)."""
+    return (str(error).strip().splitlines() or [""])[0]
+
+
 @dataclass(frozen=True)
 class Problem:
     """One configuration problem: the file or option it is in (``source``), the key path

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from ladabench.attention import build_attention, list_attentions
-from ladabench.core.errors import ConfigError
+from ladabench.core.errors import ConfigError, first_line
 from ladabench.core.io import write_json, write_text
 from ladabench.models.blocks import DiscriminatorBlock
 from ladabench.device import resolve_device
@@ -152,7 +152,7 @@ def _worker(conn, spec: dict) -> None:
     try:
         conn.send(measure(spec))
     except (RuntimeError, MemoryError) as e:  # allocator failures: recorded, not fatal
-        conn.send({"status": "failed", "reason": f"{type(e).__name__}: {str(e).splitlines()[0]}"})
+        conn.send({"status": "failed", "reason": f"{type(e).__name__}: {first_line(e)}"})
     conn.close()
 
 
@@ -162,7 +162,7 @@ def _measure_cuda(spec: dict) -> dict:
     try:
         return measure(spec)
     except torch.OutOfMemoryError as e:
-        reason = f"out of memory: {str(e).splitlines()[0]}"
+        reason = f"out of memory: {first_line(e)}"
     gc.collect()
     torch.cuda.empty_cache()
     return {"status": "skipped", "reason": reason}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from ladabench.core.errors import DataError
+from ladabench.core.errors import DataError, first_line
 from ladabench.metrics.cache import CACHE_ENV, cache_dir
 from ladabench.core.download import download_file
 
@@ -69,7 +69,7 @@ def check_weights_file(path: Path, key: str | None) -> Path:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises RuntimeError, UnpicklingError, ValueError, EOFError...
-        reason = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+        reason = f"{type(e).__name__}: {first_line(e)}"
     else:
         tensors = isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
         if tensors and state:

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from ladabench.config import MACHINE_KEYS
-from ladabench.core.errors import DataError
+from ladabench.core.errors import DataError, first_line
 from ladabench.core.io import read_jsonl
 from ladabench.core.protocol import protocol_id
 from ladabench.core.rundir import RUN_FILES, STATUSES, RunDir, effective_status
@@ -102,7 +102,7 @@ def _read_mapping(path: Path, loader, problems: list[str], what: str) -> dict:
     except FileNotFoundError:
         return {}
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as e:
-        problems.append(f"{path.name}: invalid {what} ({str(e).splitlines()[0]})")
+        problems.append(f"{path.name}: invalid {what} ({first_line(e)})")
         return {}
     if not isinstance(data, dict):
         problems.append(f"{path.name}: expected a mapping, got {type(data).__name__}")

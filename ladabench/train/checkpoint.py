@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ladabench.core.errors import DataError
+from ladabench.core.errors import DataError, first_line
 from ladabench.core.io import torch_save
 
 
@@ -96,7 +96,7 @@ def load_optimizer_state(opt: torch.optim.Optimizer, ck: dict[str, Any], key: st
     try:
         opt.load_state_dict(require(ck, key, path))
     except (ValueError, KeyError, RuntimeError) as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        first = first_line(e) or type(e).__name__
         raise DataError(f"{path}: {key} does not fit this config's optimiser: {first}") from None
 
 
@@ -109,5 +109,5 @@ def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dic
     except FileNotFoundError:
         raise DataError(f"{path}: checkpoint not found") from None
     except Exception as e:  # unpickling errors come in many types
-        first = (str(e).strip().splitlines() or [""])[0]  # torch's explanations run for lines
-        raise DataError(f"{path}: unreadable checkpoint ({type(e).__name__}: {first})") from None
+        reason = f"{type(e).__name__}: {first_line(e)}"
+        raise DataError(f"{path}: unreadable checkpoint ({reason})") from None

@@ -24,7 +24,7 @@ from typing import Callable
 import torch
 
 from ladabench.config import RunConfig, prepare_run_dir
-from ladabench.core.errors import LadabenchError
+from ladabench.core.errors import LadabenchError, first_line
 from ladabench.core.io import DiskFullError
 from ladabench.core.progress import quiet_bars
 from ladabench.core.rundir import (
@@ -268,8 +268,8 @@ def _session(cfg: RunConfig, rd: RunDir, device: torch.device, dist: DistContext
         _record_failure(rd, summary, trainer, "failed", f"DiskFullError: {message}", dist)
         raise DiskFullError(message) from None
     except Exception as e:
-        first = (str(e).strip().splitlines() or [""])[0]
-        _record_failure(rd, summary, trainer, "failed", f"{type(e).__name__}: {first}", dist)
+        _record_failure(rd, summary, trainer, "failed", f"{type(e).__name__}: {first_line(e)}",
+                        dist)
         raise
     if dist.is_main:
         _finish(summary, trainer, status, _stop_reason(status, trainer))
