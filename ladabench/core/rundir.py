@@ -151,7 +151,8 @@ def _read_owner(rd: RunDir) -> dict[str, Any]:
         return {}
 
 
-def _describe(owner: dict[str, Any]) -> str:
+def describe_owner(owner: dict[str, Any]) -> str:
+    """``pid 123 on node7, SLURM job 42``: who holds a run directory's lock."""
     job = f", SLURM job {owner['slurm_job_id']}" if owner.get("slurm_job_id") else ""
     return f"pid {owner.get('pid', '?')} on {owner.get('host', '?')}{job}"
 
@@ -191,7 +192,7 @@ class RunLock:
         if not _lock_exclusive(f):
             f.close()
             raise RunLockedError(f"{self.rd.path}: another process trains in this run directory "
-                                 f"({_describe(_read_owner(self.rd))}); wait for it or stop it "
+                                 f"({describe_owner(_read_owner(self.rd))}); wait for it or stop it "
                                  "first") from None
         self.stale_owner = _read_owner(self.rd) or None
         f.seek(0)

@@ -18,7 +18,7 @@ import submitit
 from ladabench.config import prepare_run_dir
 from ladabench.config.profiles import SlurmProfile, load_profile, slurm_parameters
 from ladabench.core.errors import ConfigError
-from ladabench.core.rundir import RunDir, RunLockedError, lock_owner, new_summary, write_summary
+from ladabench.core.rundir import RunLockedError, describe_owner, new_summary, write_summary
 from ladabench.launch.jobs import (
     SCALING_OUTPUT, RunJob, ScalingJob, failure_text, job_outcome, scaling_status,
 )
@@ -268,17 +268,13 @@ def launch(suite: Suite, executor: str = "local", *, profile: str | Path | None 
     planned = plan(suite, only, force)
     busy = [p for p in planned if p.action == "busy"]
     if force and busy:
-        owner = lock_owner(RunDir(busy[0].run.run_dir)) or {}
-        raise RunLockedError(f"{busy[0].run.run_dir}: --force would delete a run that pid "
-                             f"{owner.get('pid', '?')} on {owner.get('host', '?')} is training; "
-                             "stop it first")
+        raise RunLockedError(f"{busy[0].run.run_dir}: --force would delete a run that "
+                             f"{describe_owner(busy[0].owner)} is training; stop it first")
     for p in planned:
         if p.action == "skip":
             log(f"{p.status:<9} {p.run.run_id} (skipped)")
         elif p.action == "busy":
-            owner = lock_owner(RunDir(p.run.run_dir)) or {}
-            log(f"running   {p.run.run_id} (pid {owner.get('pid', '?')} on "
-                f"{owner.get('host', '?')} trains it; left alone)")
+            log(f"running   {p.run.run_id} ({describe_owner(p.owner)} trains it; left alone)")
     todo = _prepare(planned, suite.resources.world_size)
     if not todo:
         return {}

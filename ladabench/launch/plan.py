@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import Any
 
 from ladabench.core.rundir import FINISHED, NEW, RunDir, lock_owner, run_status
 from ladabench.suite import Run, Suite
@@ -14,6 +15,7 @@ class Planned:
     run: Run
     status: str
     action: str  # start | resume | restart | skip | busy
+    owner: dict[str, Any] | None = None  # who holds the run's lock (busy)
 
 
 def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Planned]:
@@ -25,10 +27,10 @@ def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Pla
         if pattern is not None and not fnmatch.fnmatchcase(run.run_id, pattern):
             continue
         rd = RunDir(run.run_dir)
-        status = run_status(rd)
+        status, owner = run_status(rd), lock_owner(rd)
         # the lock, not the summary: a trainer holds it before it writes ``running`` and after
         # it writes ``finished`` (while it shrinks ``last.pt``)
-        if lock_owner(rd) is not None:
+        if owner is not None:
             action = "busy"
         elif force and status != NEW:
             action = "restart"
@@ -36,5 +38,5 @@ def plan(suite: Suite, only: str | None = None, force: bool = False) -> list[Pla
             action = "skip"
         else:
             action = "start" if status == NEW else "resume"
-        out.append(Planned(run, status, action))
+        out.append(Planned(run, status, action, owner))
     return out
