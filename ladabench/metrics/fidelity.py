@@ -204,10 +204,11 @@ def compute_fidelity(
     kwargs = fidelity_kwargs(extractor, weights, metrics=metrics, n_gen=n_gen, n_real=real.n,
                              batch_size=batch_size, cuda=cuda)
     generated = isinstance(fakes, nn.Module)
+    fake = fidelity_adapters.fake_input(UInt8Images(fakes) if generated else fakes, noise_dim, n_gen)
     mode = eval_mode(fakes) if generated else nullcontext()
     with mode, torch.cuda.device(device) if cuda else nullcontext():
         return fidelity_adapters.calculate_metrics(
-            **fidelity_adapters.fake_input(UInt8Images(fakes) if generated else fakes, noise_dim, n_gen),
+            **fake,
             input2=real.images,
             input2_cache_name=real.cache_name,
             cache_root=str(cache_root),

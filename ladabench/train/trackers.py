@@ -9,7 +9,8 @@ the metric has one), and ``sample`` events bring their PNG files (``samples/grid
 becomes ``final/<metric>`` and ``final_last/<metric>`` at its last step. The x axis is the
 images seen. TensorBoard writes to ``<run>/tensorboard/``; W&B (offline by default,
 ``train.wandb_mode``) to ``<run>/wandb/``, as the run ``<run id>`` of the project
-``train.wandb_project``, grouped by suite and resumed under the same id. Neither package is a dependency of ladabench: each is an optional extra.
+``train.wandb_project``, grouped by suite and resumed under the same id. Neither package is a
+dependency of ladabench: each is an optional extra.
 """
 from __future__ import annotations
 
